@@ -1,0 +1,227 @@
+"""Keyframe conditioning: encode a keyframe into named tensors, blend two, save and load them.
+
+A conditioning is a dict of float32 tensors, each with batch size 1, named exactly as the
+diffusers pipeline arguments they feed:
+
+    prompt_embeds                  (1, 77, D)   text embeddings of the styled prompt
+    negative_prompt_embeds         (1, 77, D)   only when guidance > 1
+    pooled_prompt_embeds           (1, P)       SDXL only (and its negative twin)
+    latents                        (1, C, H/f, W/f)  starting noise from the seed
+
+plus string metadata (format, model, render settings, prompt, seed). Files are .safetensors:
+never pickle. `load_conditioning` treats every file as hostile and raises InputError on
+anything that is not exactly what `save_conditioning` writes.
+"""
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from .errors import InputError
+from .interpolation import INTERPOLATIONS, slerp
+from .models import LoadedModel
+from .presets import SCHEDULER_NAMES
+from .project import MAX_SEED, MAX_STEPS, Keyframe, RenderSettings, check_size
+from .styles import STYLES, apply_style
+
+FORMAT = "sd-video-creator/conditioning-v1"
+NOISE = "latents"
+EMBEDDINGS = ("prompt_embeds", "negative_prompt_embeds", "pooled_prompt_embeds", "negative_pooled_prompt_embeds")
+MAX_FILE_BYTES = 64 * 2**20  # an SDXL conditioning at 2048 px is under 3 MB
+
+
+@dataclass(frozen=True, eq=False)
+class Conditioning:
+    tensors: dict[str, torch.Tensor]
+    metadata: dict[str, str]
+
+    @property
+    def settings(self) -> RenderSettings:
+        m = self.metadata
+        return RenderSettings(
+            model=m["model"],
+            width=int(m["width"]),
+            height=int(m["height"]),
+            steps=int(m["steps"]),
+            guidance=float(m["guidance"]),
+            scheduler=m["scheduler"],
+        )
+
+    @property
+    def keyframe(self) -> Keyframe:
+        m = self.metadata
+        return Keyframe(0, m["prompt"], m["negative_prompt"], m["style"], int(m["seed"]))
+
+
+def seed_noise(shape: tuple[int, ...], seed: int) -> torch.Tensor:
+    """Starting latents for a seed; drawn on the CPU so every device gets the same noise."""
+    return torch.randn((1, *shape), generator=torch.Generator("cpu").manual_seed(seed), dtype=torch.float32)
+
+
+@torch.inference_mode()
+def encode_keyframe(model: LoadedModel, settings: RenderSettings, keyframe: Keyframe) -> Conditioning:
+    """Text embeddings and seed noise for one keyframe under the project's settings."""
+    prompt, negative = apply_style(keyframe.style, keyframe.prompt, keyframe.negative_prompt)
+    guided = settings.guidance > 1.0
+    if model.is_sdxl:
+        embeds, negative_embeds, pooled, negative_pooled = model.pipe.encode_prompt(
+            prompt, device=model.device, do_classifier_free_guidance=guided, negative_prompt=negative
+        )
+        tensors = {"prompt_embeds": embeds, "pooled_prompt_embeds": pooled}
+        if guided:
+            tensors |= {"negative_prompt_embeds": negative_embeds, "negative_pooled_prompt_embeds": negative_pooled}
+    else:
+        embeds, negative_embeds = model.pipe.encode_prompt(prompt, model.device, 1, guided, negative)
+        tensors = {"prompt_embeds": embeds}
+        if guided:
+            tensors["negative_prompt_embeds"] = negative_embeds
+    tensors = {name: t.float().cpu().contiguous() for name, t in tensors.items()}
+    tensors[NOISE] = seed_noise(model.latent_shape(settings.width, settings.height), keyframe.seed)
+    metadata = {
+        "format": FORMAT,
+        "model": settings.model,
+        "width": str(settings.width),
+        "height": str(settings.height),
+        "steps": str(settings.steps),
+        "guidance": repr(settings.guidance),
+        "scheduler": settings.scheduler,
+        **{k: str(v) for k, v in keyframe.inputs().items()},
+    }
+    return Conditioning(tensors, metadata)
+
+
+def blend(a: Conditioning, b: Conditioning, t: float, interpolation: str) -> dict[str, torch.Tensor]:
+    """The tensors at fraction t between two keyframes: noise by slerp, embeddings as chosen."""
+    mix = INTERPOLATIONS[interpolation]
+    return {name: (slerp if name == NOISE else mix)(a.tensors[name], b.tensors[name], t) for name in a.tensors}
+
+
+def save_conditioning(conditioning: Conditioning, path: Path) -> Path:
+    save_file(conditioning.tensors, str(path), metadata=conditioning.metadata)
+    return path
+
+
+def _settings_from_metadata(metadata: dict[str, str], name: str) -> RenderSettings:
+    def number(key: str, kind, low, high):
+        try:
+            value = kind(metadata[key])
+        except (KeyError, ValueError):
+            raise InputError(f"{name}: metadata field {key!r} is missing or not a number") from None
+        if not (low <= value <= high) or (kind is float and not math.isfinite(value)):
+            raise InputError(f"{name}: metadata {key} must be between {low} and {high}, got {value}")
+        return value
+
+    width, height = number("width", int, 64, 10**6), number("height", int, 64, 10**6)
+    try:
+        check_size(width, height)
+    except InputError as exc:
+        raise InputError(f"{name}: {exc}") from None
+    settings = RenderSettings(
+        model=metadata.get("model", ""),
+        width=width,
+        height=height,
+        steps=number("steps", int, 1, MAX_STEPS),
+        guidance=number("guidance", float, 0.0, 30.0),
+        scheduler=metadata.get("scheduler", ""),
+    )
+    if not settings.model:
+        raise InputError(f"{name}: metadata field 'model' is missing")
+    if settings.scheduler not in SCHEDULER_NAMES:
+        raise InputError(
+            f"{name}: metadata scheduler must be one of {', '.join(SCHEDULER_NAMES)}; got {settings.scheduler!r}"
+        )
+    if metadata.get("style", "none") not in STYLES:
+        raise InputError(f"{name}: metadata style {metadata.get('style')!r} is not a known style")
+    number("seed", int, 0, MAX_SEED)
+    return settings
+
+
+def _check_tensors(tensors: dict[str, torch.Tensor], settings: RenderSettings, name: str) -> None:
+    guided = settings.guidance > 1.0
+    sdxl = "pooled_prompt_embeds" in tensors
+    expected = {"prompt_embeds", NOISE}
+    if guided:
+        expected.add("negative_prompt_embeds")
+    if sdxl:
+        expected.add("pooled_prompt_embeds")
+        if guided:
+            expected.add("negative_pooled_prompt_embeds")
+    if set(tensors) != expected:
+        raise InputError(
+            f"{name}: holds tensors {sorted(tensors)}, expected {sorted(expected)} for guidance {settings.guidance}"
+        )
+    for key, tensor in tensors.items():
+        if tensor.dtype != torch.float32:
+            raise InputError(f"{name}: tensor {key} is {tensor.dtype}, expected torch.float32")
+        if tensor.shape[0:1] != (1,) or tensor.numel() == 0:
+            raise InputError(f"{name}: tensor {key} has shape {tuple(tensor.shape)}, expected batch size 1")
+        if not torch.isfinite(tensor).all():
+            raise InputError(f"{name}: tensor {key} holds NaN or infinite values")
+    embeds, noise = tensors["prompt_embeds"], tensors[NOISE]
+    if embeds.ndim != 3 or noise.ndim != 4:
+        raise InputError(f"{name}: prompt_embeds must be 3-D and latents 4-D, got {embeds.ndim}-D and {noise.ndim}-D")
+    for key in EMBEDDINGS[1:]:
+        if key in tensors and key.startswith("negative") and tensors[key].shape != tensors[key[9:]].shape:
+            raise InputError(f"{name}: {key} has shape {tuple(tensors[key].shape)}, unlike {key[9:]}")
+    h, w = noise.shape[2:]
+    if settings.height % h or settings.width % w or settings.height // h != settings.width // w:
+        raise InputError(f"{name}: latents of {w}x{h} do not fit the metadata size {settings.width}x{settings.height}")
+
+
+def load_conditioning(path: Path, name: str | None = None) -> Conditioning:
+    """Read a conditioning file, checking everything; raises InputError naming the problem."""
+    name = name or Path(path).name
+    try:
+        size = Path(path).stat().st_size
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read the file ({exc.strerror})") from None
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"{name}: the file is {size} bytes; a conditioning file is at most {MAX_FILE_BYTES}")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = dict(f.metadata() or {})
+            if metadata.get("format") != FORMAT:
+                raise InputError(
+                    f"{name}: not a conditioning file made by SD Video Creator (format {FORMAT!r} missing)"
+                )
+            tensors = {key: f.get_tensor(key) for key in f}
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001  (safetensors raises several types for a broken file)
+        raise InputError(f"{name}: not a valid .safetensors file ({str(exc).splitlines()[0][:200]})") from None
+    settings = _settings_from_metadata(metadata, name)
+    _check_tensors(tensors, settings, name)
+    return Conditioning(tensors, metadata)
+
+
+def check_pair(a: Conditioning, b: Conditioning) -> None:
+    """Two conditionings can be interpolated only under the same model and settings."""
+    if a.settings != b.settings:
+        raise InputError(f"the two conditioning files differ in settings: {a.settings} vs {b.settings}")
+    for key in a.tensors:
+        if key not in b.tensors or a.tensors[key].shape != b.tensors[key].shape:
+            raise InputError(f"the two conditioning files differ in tensor {key}")
+
+
+def check_for_model(conditioning: Conditioning, model: LoadedModel, name: str) -> None:
+    """A conditioning must come from the model that will render it."""
+    if conditioning.settings.model != model.name:
+        raise InputError(f"{name} was made with model {conditioning.settings.model!r}; this server runs {model.name!r}")
+    expected = model.latent_shape(conditioning.settings.width, conditioning.settings.height)
+    if tuple(conditioning.tensors[NOISE].shape[1:]) != expected:
+        raise InputError(
+            f"{name}: latents {tuple(conditioning.tensors[NOISE].shape[1:])} do not fit model {model.name!r} ({expected})"
+        )
+    width = (
+        model.pipe.text_encoder_2.config.hidden_size if model.is_sdxl else model.pipe.text_encoder.config.hidden_size
+    )
+    if model.is_sdxl:
+        width += model.pipe.text_encoder.config.hidden_size
+    if conditioning.tensors["prompt_embeds"].shape[-1] != width:
+        raise InputError(
+            f"{name}: prompt_embeds width {conditioning.tensors['prompt_embeds'].shape[-1]} does not fit model {model.name!r} ({width})"
+        )

@@ -1,0 +1,49 @@
+"""Model presets and scheduler names: plain data, cheap to import (no torch, no diffusers).
+
+A model name is a preset below, a diffusers model id on the Hub, or a local folder holding a
+diffusers Stable Diffusion / SDXL pipeline. `models.py` does the loading.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEMO = "demo"
+DEMO_VERSION = "demo-v1"  # bump when the demo model's architecture or weights change
+
+
+@dataclass(frozen=True)
+class Preset:
+    model_id: str  # hub id; "" for the demo model, which is built locally
+    width: int
+    height: int
+    steps: int
+    guidance: float
+    scheduler: str
+
+
+PRESETS: dict[str, Preset] = {
+    DEMO: Preset("", 64, 64, 4, 0.0, "euler"),
+    # Distilled turbo models: 1-4 steps, no guidance.
+    "sd-turbo": Preset("stabilityai/sd-turbo", 512, 512, 2, 0.0, "euler"),
+    "sdxl-turbo": Preset("stabilityai/sdxl-turbo", 512, 512, 2, 0.0, "euler"),
+    "sd-1.5": Preset("stable-diffusion-v1-5/stable-diffusion-v1-5", 512, 512, 25, 7.5, "dpm++2m"),
+}
+# Defaults for any other model id or folder.
+OTHER_MODEL = Preset("", 512, 512, 25, 7.5, "dpm++2m")
+
+# Only deterministic schedulers: a stochastic one adds fresh noise at every step, which makes
+# neighbouring in-betweens flicker. models.py maps each name to its diffusers class.
+SCHEDULER_NAMES = ("euler", "dpm++2m", "ddim")
+
+
+def preset_for(model: str) -> Preset:
+    return PRESETS.get(model, OTHER_MODEL)
+
+
+def cache_root() -> Path:
+    """Where the project keeps its own files (the demo model, frames): $SDVC_HOME or the user cache."""
+    configured = os.environ.get("SDVC_HOME")
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sd-video-creator"

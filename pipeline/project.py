@@ -1,0 +1,220 @@
+"""The project file: render settings and keyframes, parsed and checked in one place.
+
+A project file is JSON (see DESIGN.md). `parse_project` turns its decoded data into frozen
+dataclasses or raises `InputError` naming the first field that is wrong. Unknown fields are
+errors; optional fields take the model preset's defaults.
+"""
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .interpolation import EASINGS, INTERPOLATIONS
+from .presets import PRESETS, SCHEDULER_NAMES, preset_for
+from .styles import STYLES
+
+MAX_PROJECT_BYTES = 1_000_000  # a project file is a few KB; refuse anything absurd
+MAX_SIDE = 2048  # pixels, width and height
+MAX_STEPS = 150
+MAX_FRAMES = 10_000  # frames on one timeline
+MAX_PROMPT_CHARS = 2000
+MAX_SEED = 2**63 - 1
+MAX_FPS = 120
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """Everything besides the keyframes that decides a frame's pixels."""
+
+    model: str  # preset name, diffusers model id or local folder
+    width: int
+    height: int
+    steps: int
+    guidance: float  # classifier-free guidance scale; <= 1 means no negative pass
+    scheduler: str
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    frame: int  # position on the timeline
+    prompt: str
+    negative_prompt: str = ""
+    style: str = "none"
+    seed: int = 0
+
+    def inputs(self) -> dict[str, Any]:
+        """What decides this keyframe's conditioning (its position does not)."""
+        return {
+            "prompt": self.prompt,
+            "negative_prompt": self.negative_prompt,
+            "style": self.style,
+            "seed": self.seed,
+        }
+
+
+@dataclass(frozen=True)
+class Project:
+    settings: RenderSettings
+    keyframes: tuple[Keyframe, ...]
+    fps: int = 8
+    easing: str = "linear"
+    interpolation: str = "lerp"  # how text embeddings travel; noise always uses slerp
+
+    @property
+    def frame_count(self) -> int:
+        return self.keyframes[-1].frame + 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **asdict(self.settings),
+            "fps": self.fps,
+            "easing": self.easing,
+            "interpolation": self.interpolation,
+            "keyframes": [asdict(k) for k in self.keyframes],
+        }
+
+
+_PROJECT_FIELDS = {
+    "model",
+    "width",
+    "height",
+    "steps",
+    "guidance",
+    "scheduler",
+    "fps",
+    "easing",
+    "interpolation",
+    "keyframes",
+}
+_KEYFRAME_FIELDS = {"frame", "prompt", "negative_prompt", "style", "seed"}
+
+
+def _int(data: dict, key: str, where: str, low: int, high: int, default: int | None = None) -> int:
+    value = data.get(key, default)
+    if value is None:
+        raise InputError(f"{where}{key} is missing")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{where}{key} must be an integer, got {value!r}")
+    if not low <= value <= high:
+        raise InputError(f"{where}{key} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _float(data: dict, key: str, low: float, high: float, default: float) -> float:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"{key} must be a number, got {value!r}")
+    if not low <= value <= high:
+        raise InputError(f"{key} must be between {low} and {high}, got {value}")
+    return float(value)
+
+
+def _choice(data: dict, key: str, where: str, choices, default: str) -> str:
+    value = data.get(key, default)
+    if value not in choices:
+        raise InputError(f"{where}{key} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def _text(data: dict, key: str, where: str, default: str | None = None) -> str:
+    value = data.get(key, default)
+    if value is None:
+        raise InputError(f"{where}{key} is missing")
+    if not isinstance(value, str):
+        raise InputError(f"{where}{key} must be a string, got {value!r}")
+    if len(value) > MAX_PROMPT_CHARS:
+        raise InputError(f"{where}{key} is {len(value)} characters; the limit is {MAX_PROMPT_CHARS}")
+    return value
+
+
+def _unknown(data: dict, known: set[str], where: str) -> None:
+    extra = sorted(set(data) - known)
+    if extra:
+        raise InputError(f"{where}{extra[0]} is not a known field (known: {', '.join(sorted(known))})")
+
+
+def check_size(width: int, height: int) -> None:
+    for key, value in (("width", width), ("height", height)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(f"{key} must be an integer, got {value!r}")
+        if not 64 <= value <= MAX_SIDE or value % 8:
+            raise InputError(f"{key} must be a multiple of 8 between 64 and {MAX_SIDE}, got {value}")
+
+
+def parse_keyframe(data: Any, where: str, previous: int | None) -> Keyframe:
+    if not isinstance(data, dict):
+        raise InputError(f"{where} must be an object, got {data!r}")
+    _unknown(data, _KEYFRAME_FIELDS, f"{where}.")
+    low = 0 if previous is None else previous + 1
+    frame = _int(data, "frame", f"{where}.", 0, MAX_FRAMES - 1)
+    if previous is None and frame != 0:
+        raise InputError(f"{where}.frame must be 0 (the first keyframe starts the timeline), got {frame}")
+    if frame < low:
+        raise InputError(f"{where}.frame must be greater than {previous}, got {frame}")
+    prompt = _text(data, "prompt", f"{where}.")
+    if not prompt.strip():
+        raise InputError(f"{where}.prompt is empty")
+    return Keyframe(
+        frame=frame,
+        prompt=prompt,
+        negative_prompt=_text(data, "negative_prompt", f"{where}.", ""),
+        style=_choice(data, "style", f"{where}.", list(STYLES), "none"),
+        seed=_int(data, "seed", f"{where}.", 0, MAX_SEED, 0),
+    )
+
+
+def parse_project(data: Any) -> Project:
+    """Check decoded project JSON and build a Project, or raise InputError naming the field."""
+    if not isinstance(data, dict):
+        raise InputError(f"a project must be a JSON object, got {type(data).__name__}")
+    _unknown(data, _PROJECT_FIELDS, "")
+    model = data.get("model", "demo")
+    if not isinstance(model, str) or not model.strip():
+        raise InputError(f"model must be a preset ({', '.join(PRESETS)}), a model id or a folder; got {model!r}")
+    preset = preset_for(model)
+    width = data.get("width", preset.width)
+    height = data.get("height", preset.height)
+    check_size(width, height)
+    settings = RenderSettings(
+        model=model,
+        width=width,
+        height=height,
+        steps=_int(data, "steps", "", 1, MAX_STEPS, preset.steps),
+        guidance=_float(data, "guidance", 0.0, 30.0, preset.guidance),
+        scheduler=_choice(data, "scheduler", "", list(SCHEDULER_NAMES), preset.scheduler),
+    )
+    raw_keyframes = data.get("keyframes")
+    if not isinstance(raw_keyframes, list) or not raw_keyframes:
+        raise InputError(f"keyframes must be a non-empty list, got {raw_keyframes!r}")
+    keyframes: list[Keyframe] = []
+    for i, raw in enumerate(raw_keyframes):
+        previous = keyframes[-1].frame if keyframes else None
+        keyframes.append(parse_keyframe(raw, f"keyframes[{i}]", previous))
+    return Project(
+        settings=settings,
+        keyframes=tuple(keyframes),
+        fps=_int(data, "fps", "", 1, MAX_FPS, 8),
+        easing=_choice(data, "easing", "", list(EASINGS), "linear"),
+        interpolation=_choice(data, "interpolation", "", list(INTERPOLATIONS), "lerp"),
+    )
+
+
+def load_project(path: Path) -> Project:
+    """Read and parse a project file; every problem becomes an InputError naming the file."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"cannot read project file {path}: {exc.strerror}") from None
+    if size > MAX_PROJECT_BYTES:
+        raise InputError(f"project file {path} is {size} bytes; the limit is {MAX_PROJECT_BYTES}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, RecursionError) as exc:
+        raise InputError(f"project file {path} is not valid JSON: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"project file {path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    return parse_project(data)

@@ -1,0 +1,146 @@
+"""The renderer: render only the frames whose keys are not in the store, in batches.
+
+`iter_render` is the whole job as numbered steps and yields after every batch, so a UI can
+redraw the timeline while it runs; `render_project` runs it to the end with a progress
+callback. A backend does the model work (see backends.py). When nothing is missing, neither
+torch nor the model is even imported: a no-op render costs a few stat calls.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from .frame_store import FrameStore
+from .project import Keyframe, Project, RenderSettings
+from .timeline import FramePlan, frames_of_segments, keyframe_key, plan_timeline
+
+if TYPE_CHECKING:
+    import torch
+
+    from .conditioning import Conditioning
+
+DEFAULT_BATCH = 8
+
+
+class Backend(Protocol):
+    """Does the model work; `backends.LocalBackend` runs it in this process."""
+
+    def encode(self, settings: RenderSettings, keyframe: Keyframe) -> Conditioning: ...
+
+    def render(self, settings: RenderSettings, frames: list[dict[str, torch.Tensor]]) -> list[np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class RenderReport:
+    frames_total: int  # frames in the selection
+    rendered: int
+    reused: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RenderProgress:
+    done: int  # frames rendered so far
+    total: int  # frames to render in this run
+    report: RenderReport
+
+
+def missing_frames(plans: list[FramePlan], store: FrameStore) -> list[FramePlan]:
+    """Plans whose frame is not in the store, each key once."""
+    seen: set[str] = set()
+    missing = []
+    for plan in plans:
+        if plan.key not in seen and not store.has(plan.key):
+            seen.add(plan.key)
+            missing.append(plan)
+    return missing
+
+
+def iter_render(
+    project: Project,
+    store: FrameStore,
+    backend: Backend,
+    *,
+    segments: set[int] | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    project_id: str | None = None,
+) -> Iterator[RenderProgress]:
+    started = time.perf_counter()
+    # 1. Plan every frame; keep the selected segments'.
+    plans = plan_timeline(project)
+    if segments is not None:
+        plans = frames_of_segments(plans, segments)
+    # 2. Find what is missing; with nothing missing, the model is never loaded.
+    missing = missing_frames(plans, store)
+
+    def progress(done: int) -> RenderProgress:
+        report = RenderReport(len(plans), done, len(plans) - len(missing), round(time.perf_counter() - started, 3))
+        return RenderProgress(done, len(missing), report)
+
+    if not missing:
+        yield progress(0)
+        return
+    # 3. Encode each keyframe the missing frames need, once. (torch is imported only now.)
+    from .conditioning import blend
+
+    needed = {p.start for p in missing} | {p.end for p in missing}
+    encoded = {k: backend.encode(project.settings, k) for k in sorted(needed, key=lambda k: k.frame)}
+    # 4. Render batch by batch; PNG writing overlaps the next batch.
+    with ThreadPoolExecutor(max_workers=2) as writer:
+        pending: list[Future] = []
+        done = 0
+        for first in range(0, len(missing), batch_size):
+            batch = missing[first : first + batch_size]
+            tensors = [blend(encoded[p.start], encoded[p.end], p.t, project.interpolation) for p in batch]
+            images = backend.render(project.settings, tensors)
+            for future in pending:
+                future.result()
+            if pending:
+                yield progress(done)
+            pending = [writer.submit(store.write, p.key, image) for p, image in zip(batch, images, strict=True)]
+            done += len(batch)
+        for future in pending:
+            future.result()
+    # 5. Remember which key each position has, for the stale state.
+    if project_id:
+        store.remember_positions(project_id, plans)
+    yield progress(done)
+
+
+def render_project(
+    project: Project,
+    store: FrameStore,
+    backend: Backend,
+    *,
+    segments: set[int] | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    project_id: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RenderReport:
+    """Render every missing frame of the project (or of the selected segments)."""
+    for step in iter_render(project, store, backend, segments=segments, batch_size=batch_size, project_id=project_id):
+        if progress:
+            progress(step.done, step.total)
+    return step.report
+
+
+def project_frames(project: Project, store: FrameStore) -> list[np.ndarray]:
+    """Every frame of the timeline, in order; all must be rendered."""
+    return [store.read(plan.key) for plan in plan_timeline(project)]
+
+
+def render_keyframe(
+    settings: RenderSettings, keyframe: Keyframe, store: FrameStore, backend: Backend
+) -> tuple[np.ndarray, Conditioning]:
+    """A keyframe's image (from the store when it is there) and its conditioning."""
+    conditioning = backend.encode(settings, keyframe)
+    key = keyframe_key(settings, keyframe)
+    if not store.has(key):
+        store.write(key, backend.render(settings, [conditioning.tensors])[0])
+    return store.read(key), conditioning
