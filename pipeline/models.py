@@ -31,7 +31,7 @@ from .presets import DEMO, PRESETS, SCHEDULER_NAMES
 _SCHEDULER_CLASSES = {
     "euler": (EulerDiscreteScheduler, {}),
     "dpm++2m": (DPMSolverMultistepScheduler, {"algorithm_type": "dpmsolver++", "solver_order": 2}),
-    "ddim": (DDIMScheduler, {}),
+    "ddim": (DDIMScheduler, {"clip_sample": False}),
 }
 assert set(_SCHEDULER_CLASSES) == set(SCHEDULER_NAMES)
 
