@@ -1,6 +1,7 @@
 """The command line: `python -m pipeline render|status PROJECT.json ...`.
 
     python -m pipeline render project.json --out video.mp4 [--cache DIR] [--json]
+        [--offload] [--[no-]attention-slicing] [--[no-]vae-slicing] [--[no-]vae-tiling]
     python -m pipeline status project.json [--cache DIR] [--json]
 
 Bad input exits with status 2 and one line on stderr; a model that cannot load, status 1.
@@ -17,6 +18,7 @@ from tqdm import tqdm
 from .backends import LocalBackend
 from .errors import InputError, ModelLoadError
 from .frame_store import FrameStore
+from .memory import ModelOptions
 from .presets import cache_root
 from .project import load_project
 from .renderer import project_frames, render_project
@@ -33,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("project", type=Path, help="project JSON file")
     render.add_argument("--out", type=Path, required=True, help="video file to write (.mp4 or .gif)")
     render.add_argument("--batch", type=int, default=8, help="frames per model call (default 8)")
+    memory = render.add_argument_group("memory options for small GPUs (default: what helps on this device)")
+    memory.add_argument("--offload", action="store_true", help="keep each model on the CPU until it runs (CUDA)")
+    for flag, what in (
+        ("attention-slicing", "attention in slices (default: on MPS only)"),
+        ("vae-slicing", "decode a batch one frame at a time (default: on GPUs)"),
+        ("vae-tiling", "decode big frames in tiles (default: on CUDA)"),
+    ):
+        memory.add_argument(f"--{flag}", action=argparse.BooleanOptionalAction, default=None, help=what)
     status = commands.add_parser("status", help="show each segment's and frame's state")
     status.add_argument("project", type=Path, help="project JSON file")
     for command in (render, status):
@@ -63,7 +73,14 @@ def _render(args: argparse.Namespace) -> dict:
         report = render_project(
             project,
             store,
-            LocalBackend(),
+            LocalBackend(
+                ModelOptions(
+                    attention_slicing=args.attention_slicing,
+                    vae_slicing=args.vae_slicing,
+                    vae_tiling=args.vae_tiling,
+                    cpu_offload=args.offload,
+                )
+            ),
             batch_size=args.batch,
             project_id=project_id(args.project),
             progress=progress,

@@ -6,11 +6,15 @@ diffusers pipeline arguments they feed:
     prompt_embeds                  (1, 77, D)   text embeddings of the styled prompt
     negative_prompt_embeds         (1, 77, D)   only when guidance > 1
     pooled_prompt_embeds           (1, P)       SDXL only (and its negative twin)
+    add_time_ids                   (1, 6)       SDXL only: its size and crop conditioning,
+                                                original (h, w), crop top-left (y, x), target (h, w)
     latents                        (1, C, H/f, W/f)  starting noise from the seed
 
 plus string metadata (format, model, render settings, prompt, seed). Files are .safetensors:
 never pickle. `load_conditioning` treats every file as hostile and raises InputError on
-anything that is not exactly what `save_conditioning` writes.
+anything that is not exactly what `save_conditioning` writes. Every tensor is interpolated
+between two keyframes (`blend`); the renderer turns add_time_ids back into the pipeline's
+original_size / crops_coords_top_left / target_size arguments (backends.py).
 """
 
 import math
@@ -22,14 +26,16 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from .errors import InputError
-from .interpolation import INTERPOLATIONS, slerp
+from .interpolation import INTERPOLATIONS, lerp, slerp
 from .models import LoadedModel
 from .presets import SCHEDULER_NAMES
-from .project import MAX_SEED, MAX_STEPS, Keyframe, RenderSettings, check_size
+from .project import MAX_SEED, MAX_SIDE, MAX_STEPS, Keyframe, RenderSettings, check_size
 from .styles import STYLES, apply_style
 
 FORMAT = "sd-video-creator/conditioning-v1"
 NOISE = "latents"
+TIME_IDS = "add_time_ids"
+MAX_TIME_ID = 4 * MAX_SIDE  # SDXL was trained on original sizes up to a few thousand pixels
 EMBEDDINGS = ("prompt_embeds", "negative_prompt_embeds", "pooled_prompt_embeds", "negative_pooled_prompt_embeds")
 MAX_FILE_BYTES = 64 * 2**20  # an SDXL conditioning at 2048 px is under 3 MB
 
@@ -57,6 +63,12 @@ class Conditioning:
         return Keyframe(0, m["prompt"], m["negative_prompt"], m["style"], int(m["seed"]))
 
 
+def sdxl_time_ids(settings: RenderSettings) -> torch.Tensor:
+    """SDXL's size conditioning as diffusers defaults it: original = target = the frame size, no crop."""
+    h, w = settings.height, settings.width
+    return torch.tensor([[h, w, 0, 0, h, w]], dtype=torch.float32)  # (1, 6)
+
+
 def seed_noise(shape: tuple[int, ...], seed: int) -> torch.Tensor:
     """Starting latents for a seed; drawn on the CPU so every device gets the same noise."""
     return torch.randn((1, *shape), generator=torch.Generator("cpu").manual_seed(seed), dtype=torch.float32)
@@ -71,7 +83,7 @@ def encode_keyframe(model: LoadedModel, settings: RenderSettings, keyframe: Keyf
         embeds, negative_embeds, pooled, negative_pooled = model.pipe.encode_prompt(
             prompt, device=model.device, do_classifier_free_guidance=guided, negative_prompt=negative
         )
-        tensors = {"prompt_embeds": embeds, "pooled_prompt_embeds": pooled}
+        tensors = {"prompt_embeds": embeds, "pooled_prompt_embeds": pooled, TIME_IDS: sdxl_time_ids(settings)}
         if guided:
             tensors |= {"negative_prompt_embeds": negative_embeds, "negative_pooled_prompt_embeds": negative_pooled}
     else:
@@ -95,9 +107,10 @@ def encode_keyframe(model: LoadedModel, settings: RenderSettings, keyframe: Keyf
 
 
 def blend(a: Conditioning, b: Conditioning, t: float, interpolation: str) -> dict[str, torch.Tensor]:
-    """The tensors at fraction t between two keyframes: noise by slerp, embeddings as chosen."""
+    """The tensors at fraction t between two keyframes: noise by slerp, sizes by lerp, embeddings as chosen."""
+    mixes = {NOISE: slerp, TIME_IDS: lerp}
     mix = INTERPOLATIONS[interpolation]
-    return {name: (slerp if name == NOISE else mix)(a.tensors[name], b.tensors[name], t) for name in a.tensors}
+    return {name: mixes.get(name, mix)(a.tensors[name], b.tensors[name], t) for name in a.tensors}
 
 
 def save_conditioning(conditioning: Conditioning, path: Path) -> Path:
@@ -147,7 +160,7 @@ def _check_tensors(tensors: dict[str, torch.Tensor], settings: RenderSettings, n
     if guided:
         expected.add("negative_prompt_embeds")
     if sdxl:
-        expected.add("pooled_prompt_embeds")
+        expected |= {"pooled_prompt_embeds", TIME_IDS}
         if guided:
             expected.add("negative_pooled_prompt_embeds")
     if set(tensors) != expected:
@@ -164,12 +177,28 @@ def _check_tensors(tensors: dict[str, torch.Tensor], settings: RenderSettings, n
     embeds, noise = tensors["prompt_embeds"], tensors[NOISE]
     if embeds.ndim != 3 or noise.ndim != 4:
         raise InputError(f"{name}: prompt_embeds must be 3-D and latents 4-D, got {embeds.ndim}-D and {noise.ndim}-D")
+    if sdxl:
+        _check_sdxl_tensors(tensors, name)
     for key in EMBEDDINGS[1:]:
         if key in tensors and key.startswith("negative") and tensors[key].shape != tensors[key[9:]].shape:
             raise InputError(f"{name}: {key} has shape {tuple(tensors[key].shape)}, unlike {key[9:]}")
     h, w = noise.shape[2:]
     if settings.height % h or settings.width % w or settings.height // h != settings.width // w:
         raise InputError(f"{name}: latents of {w}x{h} do not fit the metadata size {settings.width}x{settings.height}")
+
+
+def _check_sdxl_tensors(tensors: dict[str, torch.Tensor], name: str) -> None:
+    pooled, time_ids = tensors["pooled_prompt_embeds"], tensors[TIME_IDS]
+    if pooled.ndim != 2:
+        raise InputError(f"{name}: pooled_prompt_embeds must be 2-D, got shape {tuple(pooled.shape)}")
+    if tuple(time_ids.shape) != (1, 6):
+        raise InputError(f"{name}: {TIME_IDS} must have shape (1, 6), got {tuple(time_ids.shape)}")
+    sizes, crops = time_ids[0, [0, 1, 4, 5]], time_ids[0, 2:4]
+    if not ((sizes >= 1) & (sizes <= MAX_TIME_ID)).all() or not ((crops >= 0) & (crops <= MAX_TIME_ID)).all():
+        raise InputError(
+            f"{name}: {TIME_IDS} {time_ids[0].tolist()} must hold sizes between 1 and {MAX_TIME_ID} and crops "
+            f"between 0 and {MAX_TIME_ID}"
+        )
 
 
 def load_conditioning(path: Path, name: str | None = None) -> Conditioning:
@@ -188,7 +217,7 @@ def load_conditioning(path: Path, name: str | None = None) -> Conditioning:
                 raise InputError(
                     f"{name}: not a conditioning file made by SD Video Creator (format {FORMAT!r} missing)"
                 )
-            tensors = {key: f.get_tensor(key) for key in f}
+            tensors = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118 (safe_open is not iterable)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001  (safetensors raises several types for a broken file)
@@ -216,6 +245,16 @@ def check_for_model(conditioning: Conditioning, model: LoadedModel, name: str) -
         raise InputError(
             f"{name}: latents {tuple(conditioning.tensors[NOISE].shape[1:])} do not fit model {model.name!r} ({expected})"
         )
+    if ("pooled_prompt_embeds" in conditioning.tensors) != model.is_sdxl:
+        kind = "an SDXL" if model.is_sdxl else "a Stable Diffusion 1.x/2.x"
+        raise InputError(f"{name}: its tensors {sorted(conditioning.tensors)} do not fit {kind} model ({model.name!r})")
+    if model.is_sdxl:
+        pooled_width = model.pipe.text_encoder_2.config.projection_dim
+        if conditioning.tensors["pooled_prompt_embeds"].shape[-1] != pooled_width:
+            raise InputError(
+                f"{name}: pooled_prompt_embeds width {conditioning.tensors['pooled_prompt_embeds'].shape[-1]} "
+                f"does not fit model {model.name!r} ({pooled_width})"
+            )
     width = (
         model.pipe.text_encoder_2.config.hidden_size if model.is_sdxl else model.pipe.text_encoder.config.hidden_size
     )

@@ -1,8 +1,8 @@
 """Loading a model once per process, and pipelines with a chosen scheduler.
 
-`load_model` loads a model name (see presets.py) once (cached), on CUDA in fp16, else MPS or
-CPU in fp32, and fails fast with a `ModelLoadError` when it cannot (offline and not cached,
-missing, not a Stable Diffusion).
+`load_model` loads a model name (see presets.py) once (cached, per memory options; see
+memory.py), on CUDA in fp16, else MPS or CPU in fp32, and fails fast with a `ModelLoadError`
+when it cannot (offline and not cached, missing, not a Stable Diffusion).
 """
 
 import functools
@@ -20,18 +20,21 @@ from diffusers import (
     DiffusionPipeline,
     DPMSolverMultistepScheduler,
     EulerDiscreteScheduler,
+    LCMScheduler,
     StableDiffusionPipeline,
     StableDiffusionXLPipeline,
 )
 from huggingface_hub import constants as hf_constants
 
 from .errors import ModelLoadError
+from .memory import ModelOptions, apply_memory_options, check_options, enable_offload
 from .presets import DEMO, PRESETS, SCHEDULER_NAMES
 
 _SCHEDULER_CLASSES = {
     "euler": (EulerDiscreteScheduler, {}),
     "dpm++2m": (DPMSolverMultistepScheduler, {"algorithm_type": "dpmsolver++", "solver_order": 2}),
     "ddim": (DDIMScheduler, {"clip_sample": False}),
+    "lcm": (LCMScheduler, {"clip_sample": False}),  # stochastic between steps: see backends.py
 }
 assert set(_SCHEDULER_CLASSES) == set(SCHEDULER_NAMES)
 
@@ -115,9 +118,19 @@ def _from_pretrained(source: str, dtype: torch.dtype, local_only: bool):
         return cls.from_pretrained(source, dtype=dtype, local_files_only=local_only, **extra)
 
 
+def load_model(name: str, options: ModelOptions | None = None) -> LoadedModel:
+    """Load a model once per process and options; raises ModelLoadError (quickly) when it cannot.
+
+    Options left at None (or no options) take the device's defaults (memory.py).
+    """
+    device, _ = pick_device()
+    resolved = (ModelOptions() if options is None else options).resolve(device)
+    check_options(resolved, device, name)
+    return _load_model(name, resolved)
+
+
 @functools.lru_cache(maxsize=1)  # one model in memory at a time: switching frees the last
-def load_model(name: str) -> LoadedModel:
-    """Load a model once per process; raises ModelLoadError (quickly) when it cannot."""
+def _load_model(name: str, options: ModelOptions) -> LoadedModel:
     device, dtype = pick_device()
     source = model_source(name)
     is_folder = Path(source).is_dir()
@@ -140,13 +153,21 @@ def load_model(name: str) -> LoadedModel:
     except Exception as exc:
         where = "the folder" if is_folder else "the local cache or the Hugging Face Hub"
         raise ModelLoadError(f"could not load model {name!r} from {where}: {str(exc).splitlines()[0]}") from exc
-    pipe = pipe.to(device)
-    return LoadedModel(name, pipe, device, dtype, MappingProxyType(_scheduled_pipelines(pipe)))
+    if not options.cpu_offload:  # offloaded models stay on the CPU until they run
+        pipe = pipe.to(device)
+    apply_memory_options(pipe, options)
+    scheduled = _scheduled_pipelines(pipe)
+    if options.cpu_offload:
+        enable_offload([pipe, *scheduled.values()], device)
+    return LoadedModel(name, pipe, device, dtype, MappingProxyType(scheduled))
 
 
 def _scheduled_pipelines(pipe) -> dict:
     """One pipeline per scheduler, all sharing the same weights; built once, never mutated."""
-    extra = {} if isinstance(pipe, StableDiffusionXLPipeline) else {"requires_safety_checker": False}
+    if isinstance(pipe, StableDiffusionXLPipeline):  # no watermark: pixels must not depend on an optional package
+        extra = {"add_watermarker": False, "force_zeros_for_empty_prompt": pipe.config.force_zeros_for_empty_prompt}
+    else:
+        extra = {"requires_safety_checker": False}
     scheduled = {}
     for name, (cls, options) in _SCHEDULER_CLASSES.items():
         scheduler = cls.from_config(pipe.scheduler.config, **options)

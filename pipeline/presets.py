@@ -32,9 +32,11 @@ PRESETS: dict[str, Preset] = {
 # Defaults for any other model id or folder.
 OTHER_MODEL = Preset("", 512, 512, 25, 7.5, "dpm++2m")
 
-# Only deterministic schedulers: a stochastic one adds fresh noise at every step, which makes
-# neighbouring in-betweens flicker. models.py maps each name to its diffusers class.
-SCHEDULER_NAMES = ("euler", "dpm++2m", "ddim")
+# No ancestral or SDE scheduler: fresh noise at every step makes neighbouring in-betweens
+# flicker. LCM's multi-step sampling does inject noise between steps, so the renderer gives
+# every frame the same fixed per-step noise (backends.py), whatever the batch it is in.
+# models.py maps each name to its diffusers class.
+SCHEDULER_NAMES = ("euler", "dpm++2m", "ddim", "lcm")
 
 
 def preset_for(model: str) -> Preset:
