@@ -56,6 +56,16 @@ def project_id(path: Path) -> str:
     return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32]
 
 
+def model_options(args: argparse.Namespace) -> ModelOptions:
+    """The memory flags of `render`; those not given stay None (the device's default)."""
+    return ModelOptions(
+        attention_slicing=args.attention_slicing,
+        vae_slicing=args.vae_slicing,
+        vae_tiling=args.vae_tiling,
+        cpu_offload=args.offload,
+    )
+
+
 def _render(args: argparse.Namespace) -> dict:
     if args.out.suffix.lower() not in FORMATS:
         raise InputError(f"--out must end in {' or '.join(FORMATS)}, got {args.out.name!r}")
@@ -73,14 +83,7 @@ def _render(args: argparse.Namespace) -> dict:
         report = render_project(
             project,
             store,
-            LocalBackend(
-                ModelOptions(
-                    attention_slicing=args.attention_slicing,
-                    vae_slicing=args.vae_slicing,
-                    vae_tiling=args.vae_tiling,
-                    cpu_offload=args.offload,
-                )
-            ),
+            LocalBackend(model_options(args)),
             batch_size=args.batch,
             project_id=project_id(args.project),
             progress=progress,
