@@ -99,11 +99,14 @@ def _check_hub_reachable(name: str) -> None:
 def _pipeline_class(source: str, local_only: bool) -> type:
     config = DiffusionPipeline.load_config(source, local_files_only=local_only)
     class_name = config.get("_class_name", "")
-    if "XL" in class_name:
-        return StableDiffusionXLPipeline
-    if class_name.startswith("StableDiffusion"):
-        return StableDiffusionPipeline
-    raise ModelLoadError(f"{source} holds a {class_name or 'unknown'} pipeline, not Stable Diffusion or SDXL")
+    # Text-to-image pipelines only: an img2img-only refiner (no first text encoder), an inpainting
+    # or upscaling UNet would fail later with a far less clear error.
+    for cls in (StableDiffusionPipeline, StableDiffusionXLPipeline):
+        if class_name == cls.__name__:
+            return cls
+    raise ModelLoadError(
+        f"{source} holds a {class_name or 'unknown'} pipeline, not a text-to-image Stable Diffusion or SDXL one"
+    )
 
 
 def _from_pretrained(source: str, dtype: torch.dtype, local_only: bool):

@@ -21,12 +21,12 @@ from transformers import CLIPTextModel, CLIPTextModelWithProjection
 from pipeline.backends import LocalBackend
 from pipeline.conditioning import TIME_IDS, blend, check_for_model, load_conditioning, save_conditioning
 from pipeline.demo_model import byte_level_tokenizer, demo_scheduler, tiny_text_config, tiny_vae
-from pipeline.errors import InputError
+from pipeline.errors import InputError, ModelLoadError
 from pipeline.frame_store import FrameStore
 from pipeline.models import load_model
 from pipeline.project import load_project
-from pipeline.renderer import render_project
-from pipeline.timeline import plan_timeline, segments
+from pipeline.renderer import project_frames, render_project
+from pipeline.timeline import plan_timeline
 
 POOLED_DIM = 24  # unlike the text width (32), so a mix-up of the two shows
 
@@ -154,6 +154,9 @@ def test_sdxl_conditioning_carries_pooled_and_size_conditioning(tiny_sdxl_dir, t
     assert set(loaded.tensors) == set(a.tensors)
     check_for_model(loaded, load_model(str(tiny_sdxl_dir)), "a.safetensors")
 
+    halfway = blend(a, b, 0.5, "lerp")
+    for pooled in ("pooled_prompt_embeds", "negative_pooled_prompt_embeds"):
+        assert torch.allclose(halfway[pooled], (a.tensors[pooled] + b.tensors[pooled]) / 2)
     # Size conditioning is interpolated like the rest: halfway between two original sizes.
     b.tensors[TIME_IDS] = torch.tensor([[160.0, 128.0, 8.0, 0.0, 80.0, 64.0]])
     assert blend(a, b, 0.5, "slerp")[TIME_IDS].tolist() == [[120.0, 96.0, 4.0, 0.0, 80.0, 64.0]]
@@ -198,9 +201,18 @@ def test_hostile_sdxl_conditioning_is_refused(tiny_sdxl_dir, demo_model_dir, tmp
 
 def test_sd_folder_renders_as_a_model(sd_folder, tmp_path):
     keyframes = [{"frame": 0, "prompt": "a fox", "seed": 1}, {"frame": 2, "prompt": "a city", "seed": 2}]
-    project = write_project(tmp_path / "sd.json", keyframes, model=str(sd_folder))
-    report = cli_render(project, tmp_path / "frames")
-    assert (report["frames_total"], report["rendered"]) == (3, 3)
-    assert len(segments(load_project(project))) == 1
-    frames = frames_on_disk(project, tmp_path / "frames")
+    project = load_project(write_project(tmp_path / "sd.json", keyframes, model=str(sd_folder)))
+    store = FrameStore(tmp_path / "frames")
+    report = render_project(project, store, LocalBackend())
+    assert (report.frames_total, report.rendered) == (3, 3)
+    assert not load_model(str(sd_folder)).is_sdxl
+    frames = project_frames(project, store)
     assert frames[0].shape == (64, 64, 3) and not np.array_equal(frames[0], frames[1])
+
+
+def test_a_folder_without_a_text_to_image_pipeline_is_refused(tmp_path):
+    refiner = tmp_path / "refiner"
+    refiner.mkdir()
+    (refiner / "model_index.json").write_text(json.dumps({"_class_name": "StableDiffusionXLImg2ImgPipeline"}))
+    with pytest.raises(ModelLoadError, match="holds a StableDiffusionXLImg2ImgPipeline pipeline, not a text-to-image"):
+        load_model(str(refiner))
