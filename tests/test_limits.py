@@ -2,12 +2,13 @@
 
 import os
 import subprocess
+from dataclasses import fields
 
 import pytest
 from conftest import PYTHON, ROOT, write_project
 
 from pipeline.errors import InputError
-from pipeline.limits import GIB, MIB, Limits, limits, parse_bytes
+from pipeline.limits import GIB, MIB, Limits, env_var, limits, parse_bytes
 from pipeline.project import check_size, load_project, loads_project, parse_project
 
 KEYFRAMES = [{"frame": 0, "prompt": "a fox", "seed": 1}, {"frame": 4, "prompt": "a city", "seed": 2}]
@@ -148,3 +149,15 @@ def test_limits_are_read_once(set_limits, monkeypatch):
     assert limits().max_steps == 7
     monkeypatch.setenv("SDVC_MAX_STEPS", "9")
     assert limits().max_steps == 7  # a process keeps the limits it started with
+
+
+def test_the_readme_lists_every_limit_with_its_default():
+    rows = {}
+    for line in (ROOT / "README.md").read_text().splitlines():
+        cells = [c.strip(" `") for c in line.split("|")[1:-1]]
+        if cells and cells[0].startswith("SDVC_"):
+            rows[cells[0]] = cells[1]
+    for field in fields(Limits):
+        default = getattr(Limits(), field.name)
+        text = rows[env_var(field.name)]
+        assert (parse_bytes(text) if field.name.endswith("_bytes") else int(text)) == default, field.name
