@@ -39,7 +39,7 @@ _ORPHAN_AGE_S = 3600  # a temporary file this old is an orphan even if its pid w
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
     except PermissionError:
         return True
@@ -103,7 +103,8 @@ class FrameStore:
         atomic_write(self.path(key), lambda tmp: Image.fromarray(image).save(tmp, format="PNG"))
 
     def remove_orphans(self) -> int:
-        """Delete temporary files left by processes that died mid-write."""
+        """Delete temporary files (and pins) left by processes that died; returns how many files."""
+        self._live_pins()
         return remove_orphan_temps(self.root.glob("*/.tmp-*"))
 
     @contextlib.contextmanager
@@ -124,6 +125,8 @@ class FrameStore:
             # 1. Every frame with its size and last use; nothing to do when they fit.
             frames = []
             for path in self.root.glob("[0-9a-f][0-9a-f]/*.png"):
+                if not _KEY.match(path.stem):  # a write in progress (.tmp-*), not a frame
+                    continue
                 try:
                     info = path.stat()
                 except FileNotFoundError:
@@ -144,14 +147,20 @@ class FrameStore:
                     removed += 1
             return removed
 
-    def _pinned_keys(self) -> set[str]:
-        """Keys pinned by live processes; pins of dead ones (a crash) are deleted."""
-        keys: set[str] = set()
+    def _live_pins(self) -> list[Path]:
+        """Pin files of live processes; those of dead ones (a crash) are deleted."""
+        live = []
         for pin in (self.root / "pins").glob("*.json"):
             pid = pin.name.split("-")[0]
-            if not (pid.isdigit() and _pid_alive(int(pid))):
+            if pid.isdigit() and _pid_alive(int(pid)):
+                live.append(pin)
+            else:
                 pin.unlink(missing_ok=True)
-                continue
+        return live
+
+    def _pinned_keys(self) -> set[str]:
+        keys: set[str] = set()
+        for pin in self._live_pins():
             try:
                 keys.update(json.loads(pin.read_text()))
             except (OSError, ValueError):  # released just now

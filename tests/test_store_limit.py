@@ -185,3 +185,28 @@ def test_the_cli_keeps_the_store_under_store_limit(tmp_path):
     status = subprocess.run([*cli, "status", str(old), *common], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert json.loads(status.stdout.splitlines()[-1])["missing"] == 4
     assert len(frame_files(store)) == 1
+
+
+def test_orphan_cleanup_removes_the_pins_of_dead_processes(filled):
+    store, _ = filled
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    dead_pin = store.root / "pins" / f"{ended.pid}-crashed.json"
+    dead_pin.parent.mkdir(exist_ok=True)
+    dead_pin.write_text(json.dumps(KEYS))
+    with store.pinned(KEYS[:1]):
+        store.remove_orphans()
+        assert [p.name for p in (store.root / "pins").glob("*.json")] != [dead_pin.name]
+        assert len(list((store.root / "pins").glob("*.json"))) == 1  # this process's own pin stays
+    assert not list((store.root / "pins").glob("*.json"))
+
+
+def test_a_frame_being_written_is_neither_counted_nor_evicted(filled):
+    store, size = filled
+    writing = store.path(KEYS[0]).parent / f".tmp-{os.getpid()}-inflight.png"  # as atomic_write names it
+    writing.write_bytes(bytes(100 * size))
+    store.max_bytes = 8 * size
+    assert store.evict() == 0
+    store.max_bytes = 0
+    assert store.evict() == 8
+    assert writing.exists()
