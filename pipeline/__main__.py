@@ -1,10 +1,12 @@
 """The command line: `python -m pipeline render|status PROJECT.json ...`.
 
-    python -m pipeline render project.json --out video.mp4 [--cache DIR] [--json]
+    python -m pipeline render project.json --out video.mp4 [--cache DIR] [--store-limit SIZE] [--json]
         [--offload] [--[no-]attention-slicing] [--[no-]vae-slicing] [--[no-]vae-tiling]
     python -m pipeline status project.json [--cache DIR] [--json]
 
 Bad input exits with status 2 and one line on stderr; a model that cannot load, status 1.
+The limits (image size, steps, frames, prompt length, store size) come from SDVC_* variables:
+see limits.py.
 """
 
 import argparse
@@ -18,6 +20,7 @@ from tqdm import tqdm
 from .backends import LocalBackend
 from .errors import InputError, ModelLoadError
 from .frame_store import FrameStore
+from .limits import Limits, env_var, format_bytes, parse_bytes
 from .memory import ModelOptions
 from .presets import cache_root
 from .project import load_project
@@ -26,6 +29,16 @@ from .timeline import FrameState, plan_timeline, segment_status
 from .video import FORMATS, write_video
 
 _STATE_CHARS = {FrameState.KEYFRAME: "K", FrameState.RENDERED: "#", FrameState.MISSING: ".", FrameState.STALE: "~"}
+
+
+def _size(text: str) -> int:
+    try:
+        size = parse_bytes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 byte, got {text!r}")
+    return size
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
         ("vae-tiling", "decode big frames in tiles (default: on CUDA)"),
     ):
         memory.add_argument(f"--{flag}", action=argparse.BooleanOptionalAction, default=None, help=what)
+    render.add_argument(
+        "--store-limit",
+        type=_size,
+        metavar="SIZE",
+        help=f"frame store size (e.g. 500M, 2G) beyond which least recently used frames are deleted "
+        f"(default: {env_var('store_bytes')} or {format_bytes(Limits().store_bytes)})",
+    )
     status = commands.add_parser("status", help="show each segment's and frame's state")
     status.add_argument("project", type=Path, help="project JSON file")
     for command in (render, status):
@@ -72,9 +92,10 @@ def _render(args: argparse.Namespace) -> dict:
     if not 1 <= args.batch <= 64:
         raise InputError(f"--batch must be between 1 and 64, got {args.batch}")
     project = load_project(args.project)
-    store = FrameStore(args.cache or cache_root() / "frames")
+    store = FrameStore(args.cache or cache_root() / "frames", max_bytes=args.store_limit)
     store.remove_orphans()
-    with tqdm(total=0, unit="frame", desc="render", disable=None, file=sys.stderr) as bar:
+    pinned = store.pinned(plan.key for plan in plan_timeline(project))  # until the video has its frames
+    with pinned, tqdm(total=0, unit="frame", desc="render", disable=None, file=sys.stderr) as bar:
 
         def progress(done: int, total: int) -> None:
             bar.total = total
@@ -88,8 +109,10 @@ def _render(args: argparse.Namespace) -> dict:
             project_id=project_id(args.project),
             progress=progress,
         )
-    video = write_video(project_frames(project, store), args.out, project.fps)
-    print(f"{report.frames_total} frames: {report.rendered} rendered, {report.reused} reused; wrote {video}")
+        frames = project_frames(project, store)
+    video = write_video(frames, args.out, project.fps)
+    evicted = f"; evicted {report.evicted} least recently used frames" if report.evicted else ""
+    print(f"{report.frames_total} frames: {report.rendered} rendered, {report.reused} reused; wrote {video}{evicted}")
     return {**report.__dict__, "video": str(video)}
 
 

@@ -18,6 +18,7 @@ original_size / crops_coords_top_left / target_size arguments (backends.py).
 """
 
 import math
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,17 +28,17 @@ from safetensors.torch import save_file
 
 from .errors import InputError
 from .interpolation import INTERPOLATIONS, lerp, slerp
+from .limits import limits
 from .models import LoadedModel
 from .presets import SCHEDULER_NAMES
-from .project import MAX_SEED, MAX_SIDE, MAX_STEPS, Keyframe, RenderSettings, check_size
+from .project import MAX_SEED, Keyframe, RenderSettings, check_size
 from .styles import STYLES, apply_style
 
 FORMAT = "sd-video-creator/conditioning-v1"
 NOISE = "latents"
 TIME_IDS = "add_time_ids"
-MAX_TIME_ID = 4 * MAX_SIDE  # SDXL was trained on original sizes up to a few thousand pixels
+MAX_TIME_ID = 8192  # SDXL was trained on original sizes up to a few thousand pixels
 EMBEDDINGS = ("prompt_embeds", "negative_prompt_embeds", "pooled_prompt_embeds", "negative_pooled_prompt_embeds")
-MAX_FILE_BYTES = 64 * 2**20  # an SDXL conditioning at 2048 px is under 3 MB
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,7 +138,7 @@ def _settings_from_metadata(metadata: dict[str, str], name: str) -> RenderSettin
         model=metadata.get("model", ""),
         width=width,
         height=height,
-        steps=number("steps", int, 1, MAX_STEPS),
+        steps=number("steps", int, 1, limits().max_steps),
         guidance=number("guidance", float, 0.0, 30.0),
         scheduler=metadata.get("scheduler", ""),
     )
@@ -147,7 +148,11 @@ def _settings_from_metadata(metadata: dict[str, str], name: str) -> RenderSettin
         raise InputError(
             f"{name}: metadata scheduler must be one of {', '.join(SCHEDULER_NAMES)}; got {settings.scheduler!r}"
         )
-    if metadata.get("style", "none") not in STYLES:
+    for key in ("prompt", "negative_prompt"):
+        if key not in metadata:
+            raise InputError(f"{name}: metadata field {key!r} is missing")
+        limits().check("max_prompt_chars", f"{name}: metadata {key} (in characters)", len(metadata[key]))
+    if metadata.get("style") not in STYLES:
         raise InputError(f"{name}: metadata style {metadata.get('style')!r} is not a known style")
     number("seed", int, 0, MAX_SEED)
     return settings
@@ -201,16 +206,27 @@ def _check_sdxl_tensors(tensors: dict[str, torch.Tensor], name: str) -> None:
         )
 
 
+def _check_header_length(path: Path, size: int, name: str) -> None:
+    """A .safetensors file starts with its header's length: refuse one the file cannot hold, unread."""
+    with open(path, "rb") as file:
+        head = file.read(8)
+    length = int.from_bytes(head, "little")
+    if len(head) < 8 or length > size - 8:
+        raise InputError(f"{name}: not a valid .safetensors file (header of {length} bytes in a file of {size})")
+
+
 def load_conditioning(path: Path, name: str | None = None) -> Conditioning:
     """Read a conditioning file, checking everything; raises InputError naming the problem."""
     name = name or Path(path).name
     try:
-        size = Path(path).stat().st_size
+        info = Path(path).stat()
     except OSError as exc:
         raise InputError(f"{name}: cannot read the file ({exc.strerror})") from None
-    if size > MAX_FILE_BYTES:
-        raise InputError(f"{name}: the file is {size} bytes; a conditioning file is at most {MAX_FILE_BYTES}")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{name}: not a regular file")
+    limits().check("max_upload_bytes", f"{name}: the file", info.st_size)
     try:
+        _check_header_length(path, info.st_size, name)
         with safe_open(str(path), framework="pt") as f:
             metadata = dict(f.metadata() or {})
             if metadata.get("format") != FORMAT:
@@ -221,7 +237,8 @@ def load_conditioning(path: Path, name: str | None = None) -> Conditioning:
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001  (safetensors raises several types for a broken file)
-        raise InputError(f"{name}: not a valid .safetensors file ({str(exc).splitlines()[0][:200]})") from None
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        raise InputError(f"{name}: not a valid .safetensors file ({reason})") from None
     settings = _settings_from_metadata(metadata, name)
     _check_tensors(tensors, settings, name)
     return Conditioning(tensors, metadata)

@@ -2,8 +2,14 @@
 
 `InputError` is something the user gave us (a project field, an uploaded file, an API
 argument); `ModelLoadError` is a model that could not be loaded. The UI turns both into
-`gr.Error`, the CLI into one line on stderr. Anything else is a bug.
+`gr.Error`, the CLI into one line on stderr. Anything else is a bug. `show` puts a hostile
+value into a message.
 """
+
+import reprlib
+
+_SHORT = reprlib.Repr()  # values in messages stay short, however long or deep
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 3, 80, 80, 40
 
 
 class InputError(ValueError):
@@ -12,3 +18,11 @@ class InputError(ValueError):
 
 class ModelLoadError(RuntimeError):
     """A model could not be loaded (offline, missing, not a Stable Diffusion pipeline)."""
+
+
+def show(value: object) -> str:
+    """A value for an error message: short, and safe for huge or deeply nested values."""
+    try:
+        return _SHORT.repr(value)
+    except ValueError:  # an int of more digits than Python will print
+        return f"a {type(value).__name__} too long to show"

@@ -4,32 +4,64 @@ Writes are atomic (temporary file in the same folder, then rename), so a crash n
 half-written frame, and two processes can share a store. The store also remembers, per
 project, which key each timeline position had when it was last rendered: that is how a frame
 knows it is stale (rendered once, for other inputs).
+
+The store has a size limit (`Limits.store_bytes`): `evict` deletes the least recently used
+frames (a frame's mtime is refreshed whenever it is read) until the store fits, skipping
+frames `pinned` by a render in progress in any process sharing the store.
 """
 
+import contextlib
 import json
 import os
 import re
 import tempfile
 import time
+import uuid
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from .limits import limits
 from .timeline import FramePlan, FrameState
 
+try:
+    import fcntl
+except ImportError:  # Windows: no lock, so an eviction may race another process's pinning
+    fcntl = None
+
 _KEY = re.compile(r"^[0-9a-f]{64}$")
+_TEMP = re.compile(r"^\.tmp-(\d+)-")  # atomic_write's temporary files: .tmp-<pid>-<random><suffix>
 _ORPHAN_AGE_S = 3600  # a temporary file this old is an orphan even if its pid was reused
 
 
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
     except PermissionError:
         return True
     return True
+
+
+def remove_orphan_temps(paths: Iterable[Path]) -> int:
+    """Delete those of paths that are atomic_write temporaries of a dead process (or stale)."""
+    cutoff = time.time() - _ORPHAN_AGE_S
+    removed = 0
+    for tmp in paths:
+        match = _TEMP.match(tmp.name)
+        if not match:
+            continue
+        try:
+            orphan = not _pid_alive(int(match[1])) or tmp.stat().st_mtime < cutoff
+        except FileNotFoundError:  # its writer just renamed it into place
+            continue
+        if orphan:
+            tmp.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def atomic_write(path: Path, write) -> None:
@@ -46,9 +78,10 @@ def atomic_write(path: Path, write) -> None:
 
 
 class FrameStore:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, max_bytes: int | None = None):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self.max_bytes = limits().store_bytes if max_bytes is None else max_bytes  # evict beyond this
 
     def path(self, key: str) -> Path:
         if not _KEY.match(key):
@@ -59,26 +92,90 @@ class FrameStore:
         return self.path(key).exists()
 
     def read(self, key: str) -> np.ndarray:
-        with Image.open(self.path(key)) as image:
-            return np.asarray(image.convert("RGB"))  # (H, W, 3) uint8
+        path = self.path(key)
+        with Image.open(path) as image:
+            frame = np.asarray(image.convert("RGB"))  # (H, W, 3) uint8
+        with contextlib.suppress(OSError):  # a read-only store, or evicted just now
+            os.utime(path)  # mark it recently used, for eviction
+        return frame
 
     def write(self, key: str, image: np.ndarray) -> None:
         atomic_write(self.path(key), lambda tmp: Image.fromarray(image).save(tmp, format="PNG"))
 
     def remove_orphans(self) -> int:
-        """Delete temporary files left by processes that died mid-write."""
-        cutoff = time.time() - _ORPHAN_AGE_S
-        removed = 0
-        for tmp in self.root.glob("*/.tmp-*"):
-            pid = tmp.name.split("-")[1]
+        """Delete temporary files (and pins) left by processes that died; returns how many files."""
+        self._live_pins()
+        return remove_orphan_temps(self.root.glob("*/.tmp-*"))
+
+    @contextlib.contextmanager
+    def pinned(self, keys: Iterable[str]) -> Iterator[None]:
+        """Keep these frames from eviction (by any process sharing the store) while the block runs."""
+        path = self.root / "pins" / f"{os.getpid()}-{uuid.uuid4().hex}.json"
+        payload = json.dumps(sorted(set(keys)))
+        with self._locked():
+            atomic_write(path, lambda tmp: tmp.write_text(payload))
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+
+    def evict(self) -> int:
+        """Delete least recently used unpinned frames until the store fits max_bytes; returns how many."""
+        with self._locked():
+            # 1. Every frame with its size and last use; nothing to do when they fit.
+            frames = []
+            for path in self.root.glob("[0-9a-f][0-9a-f]/*.png"):
+                if not _KEY.match(path.stem):  # a write in progress (.tmp-*), not a frame
+                    continue
+                try:
+                    info = path.stat()
+                except FileNotFoundError:
+                    continue
+                frames.append((info.st_mtime_ns, info.st_size, path))
+            total = sum(size for _, size, _ in frames)
+            if total <= self.max_bytes:
+                return 0
+            # 2. Oldest first, skipping pinned frames, until the rest fits.
+            pinned = self._pinned_keys()
+            removed = 0
+            for _, size, path in sorted(frames):
+                if total <= self.max_bytes:
+                    break
+                if path.stem not in pinned:
+                    path.unlink(missing_ok=True)
+                    total -= size
+                    removed += 1
+            return removed
+
+    def _live_pins(self) -> list[Path]:
+        """Pin files of live processes; those of dead ones (a crash) are deleted."""
+        live = []
+        for pin in (self.root / "pins").glob("*.json"):
+            pid = pin.name.split("-")[0]
+            if pid.isdigit() and _pid_alive(int(pid)):
+                live.append(pin)
+            else:
+                pin.unlink(missing_ok=True)
+        return live
+
+    def _pinned_keys(self) -> set[str]:
+        keys: set[str] = set()
+        for pin in self._live_pins():
             try:
-                orphan = not (pid.isdigit() and _pid_alive(int(pid))) or tmp.stat().st_mtime < cutoff
-            except FileNotFoundError:  # its writer just renamed it into place
+                keys.update(json.loads(pin.read_text()))
+            except (OSError, ValueError):  # released just now
                 continue
-            if orphan:
-                tmp.unlink(missing_ok=True)
-                removed += 1
-        return removed
+        return keys
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One process at a time pins or evicts, so a frame seen present after pinning stays."""
+        lock = self.root / "pins" / ".lock"
+        lock.parent.mkdir(exist_ok=True)
+        with open(lock, "a") as handle:
+            if fcntl:
+                fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+            yield
 
     def _positions_path(self, project_id: str) -> Path:
         return self.root / "positions" / f"{project_id}.json"

@@ -10,16 +10,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .errors import InputError, show
 from .interpolation import EASINGS, INTERPOLATIONS
+from .limits import env_var, limits
 from .presets import PRESETS, SCHEDULER_NAMES, preset_for
 from .styles import STYLES
 
-MAX_PROJECT_BYTES = 1_000_000  # a project file is a few KB; refuse anything absurd
-MAX_SIDE = 2048  # pixels, width and height
-MAX_STEPS = 150
-MAX_FRAMES = 10_000  # frames on one timeline
-MAX_PROMPT_CHARS = 2000
 MAX_SEED = 2**63 - 1
 MAX_FPS = 120
 
@@ -91,30 +87,32 @@ _PROJECT_FIELDS = {
 _KEYFRAME_FIELDS = {"frame", "prompt", "negative_prompt", "style", "seed"}
 
 
-def _int(data: dict, key: str, where: str, low: int, high: int, default: int | None = None) -> int:
+def _int(data: dict, key: str, where: str, low: int, high: int, default: int | None = None, limit: str = "") -> int:
+    """An integer field in [low, high]; `limit` names the setting behind `high`, for the message."""
     value = data.get(key, default)
     if value is None:
         raise InputError(f"{where}{key} is missing")
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(f"{where}{key} must be an integer, got {value!r}")
+        raise InputError(f"{where}{key} must be an integer, got {show(value)}")
     if not low <= value <= high:
-        raise InputError(f"{where}{key} must be between {low} and {high}, got {value}")
+        bound = f"{high} ({limit})" if limit else f"{high}"
+        raise InputError(f"{where}{key} must be between {low} and {bound}, got {show(value)}")
     return value
 
 
 def _float(data: dict, key: str, low: float, high: float, default: float) -> float:
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"{key} must be a number, got {value!r}")
+        raise InputError(f"{key} must be a number, got {show(value)}")
     if not low <= value <= high:
-        raise InputError(f"{key} must be between {low} and {high}, got {value}")
+        raise InputError(f"{key} must be between {low} and {high}, got {show(value)}")
     return float(value)
 
 
 def _choice(data: dict, key: str, where: str, choices, default: str) -> str:
     value = data.get(key, default)
     if value not in choices:
-        raise InputError(f"{where}{key} must be one of {', '.join(choices)}; got {value!r}")
+        raise InputError(f"{where}{key} must be one of {', '.join(choices)}; got {show(value)}")
     return value
 
 
@@ -123,36 +121,48 @@ def _text(data: dict, key: str, where: str, default: str | None = None) -> str:
     if value is None:
         raise InputError(f"{where}{key} is missing")
     if not isinstance(value, str):
-        raise InputError(f"{where}{key} must be a string, got {value!r}")
-    if len(value) > MAX_PROMPT_CHARS:
-        raise InputError(f"{where}{key} is {len(value)} characters; the limit is {MAX_PROMPT_CHARS}")
+        raise InputError(f"{where}{key} must be a string, got {show(value)}")
+    limits().check("max_prompt_chars", f"{where}{key} (in characters)", len(value))
     return value
 
 
 def _unknown(data: dict, known: set[str], where: str) -> None:
-    extra = sorted(set(data) - known)
+    extra = sorted(set(data) - known, key=str)
     if extra:
-        raise InputError(f"{where}{extra[0]} is not a known field (known: {', '.join(sorted(known))})")
+        raise InputError(f"{where}{str(extra[0])[:80]} is not a known field (known: {', '.join(sorted(known))})")
 
 
 def check_size(width: int, height: int) -> None:
     for key, value in (("width", width), ("height", height)):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InputError(f"{key} must be an integer, got {value!r}")
-        if not 64 <= value <= MAX_SIDE or value % 8:
-            raise InputError(f"{key} must be a multiple of 8 between 64 and {MAX_SIDE}, got {value}")
+            raise InputError(f"{key} must be an integer, got {show(value)}")
+        limits().check("max_side", key, value)
+        if value < 64 or value % 8:
+            raise InputError(f"{key} must be a multiple of 8 and at least 64, got {value}")
 
 
 def parse_keyframe(data: Any, where: str, previous: int | None) -> Keyframe:
     if not isinstance(data, dict):
-        raise InputError(f"{where} must be an object, got {data!r}")
+        raise InputError(f"{where} must be an object, got {show(data)}")
     _unknown(data, _KEYFRAME_FIELDS, f"{where}.")
     low = 0 if previous is None else previous + 1
-    frame = _int(data, "frame", f"{where}.", 0, MAX_FRAMES - 1)
+    frames = limits().max_project_frames
+    frame = _int(
+        data,
+        "frame",
+        f"{where}.",
+        0,
+        frames - 1,
+        limit=f"a project has at most {frames} frames: {env_var('max_project_frames')}",
+    )
     if previous is None and frame != 0:
         raise InputError(f"{where}.frame must be 0 (the first keyframe starts the timeline), got {frame}")
     if frame < low:
         raise InputError(f"{where}.frame must be greater than {previous}, got {frame}")
+    if previous is not None:
+        limits().check(
+            "max_segment_frames", f"{where}.frame: in-between frames after frame {previous}", frame - previous - 1
+        )
     prompt = _text(data, "prompt", f"{where}.")
     if not prompt.strip():
         raise InputError(f"{where}.prompt is empty")
@@ -172,7 +182,7 @@ def parse_project(data: Any) -> Project:
     _unknown(data, _PROJECT_FIELDS, "")
     model = data.get("model", "demo")
     if not isinstance(model, str) or not model.strip():
-        raise InputError(f"model must be a preset ({', '.join(PRESETS)}), a model id or a folder; got {model!r}")
+        raise InputError(f"model must be a preset ({', '.join(PRESETS)}), a model id or a folder; got {show(model)}")
     preset = preset_for(model)
     width = data.get("width", preset.width)
     height = data.get("height", preset.height)
@@ -181,13 +191,13 @@ def parse_project(data: Any) -> Project:
         model=model,
         width=width,
         height=height,
-        steps=_int(data, "steps", "", 1, MAX_STEPS, preset.steps),
+        steps=_int(data, "steps", "", 1, limits().max_steps, preset.steps, env_var("max_steps")),
         guidance=_float(data, "guidance", 0.0, 30.0, preset.guidance),
         scheduler=_choice(data, "scheduler", "", list(SCHEDULER_NAMES), preset.scheduler),
     )
     raw_keyframes = data.get("keyframes")
     if not isinstance(raw_keyframes, list) or not raw_keyframes:
-        raise InputError(f"keyframes must be a non-empty list, got {raw_keyframes!r}")
+        raise InputError(f"keyframes must be a non-empty list, got {show(raw_keyframes)}")
     keyframes: list[Keyframe] = []
     for i, raw in enumerate(raw_keyframes):
         previous = keyframes[-1].frame if keyframes else None
@@ -207,14 +217,22 @@ def load_project(path: Path) -> Project:
         size = path.stat().st_size
     except OSError as exc:
         raise InputError(f"cannot read project file {path}: {exc.strerror}") from None
-    if size > MAX_PROJECT_BYTES:
-        raise InputError(f"project file {path} is {size} bytes; the limit is {MAX_PROJECT_BYTES}")
+    limits().check("max_project_bytes", f"project file {path}", size)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, RecursionError) as exc:
-        raise InputError(f"project file {path} is not valid JSON: {exc}") from None
+        text = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read project file {path}: {exc.strerror}") from None
+    return loads_project(text, f"project file {path}")
+
+
+def loads_project(text: str | bytes, name: str = "the project") -> Project:
+    """Parse project JSON text (an upload, a text box); every problem becomes an InputError."""
+    size = len(text.encode("utf-8", "replace") if isinstance(text, str) else text)
+    limits().check("max_project_bytes", name, size)
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(
-            f"project file {path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
+        raise InputError(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except (ValueError, RecursionError) as exc:  # not UTF-8, a number of thousands of digits, nesting too deep
+        raise InputError(f"{name} is not valid JSON: {str(exc)[:200]}") from None
     return parse_project(data)

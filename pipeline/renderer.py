@@ -3,7 +3,9 @@
 `iter_render` is the whole job as numbered steps and yields after every batch, so a UI can
 redraw the timeline while it runs; `render_project` runs it to the end with a progress
 callback. A backend does the model work (see backends.py). When nothing is missing, neither
-torch nor the model is even imported: a no-op render costs a few stat calls.
+torch nor the model is even imported: a no-op render costs a few stat calls. While a render
+runs, every frame of its project is pinned in the store; after rendering, the store evicts
+least recently used frames beyond its size limit.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -42,6 +44,7 @@ class RenderReport:
     rendered: int
     reused: int
     seconds: float
+    evicted: int = 0  # least recently used frames the store deleted to stay under its size limit
 
 
 @dataclass(frozen=True)
@@ -71,9 +74,22 @@ def iter_render(
     batch_size: int = DEFAULT_BATCH,
     project_id: str | None = None,
 ) -> Iterator[RenderProgress]:
-    started = time.perf_counter()
-    # 1. Plan every frame; keep the selected segments'.
     plans = plan_timeline(project)
+    with store.pinned(plan.key for plan in plans):  # no eviction touches this project's frames meanwhile
+        yield from _render_missing(project, plans, store, backend, segments, batch_size, project_id)
+
+
+def _render_missing(
+    project: Project,
+    plans: list[FramePlan],
+    store: FrameStore,
+    backend: Backend,
+    segments: set[int] | None,
+    batch_size: int,
+    project_id: str | None,
+) -> Iterator[RenderProgress]:
+    started = time.perf_counter()
+    # 1. Keep the selected segments' frames of the plan.
     if segments is not None:
         plans = frames_of_segments(plans, segments)
     # 2. Find what is missing; with nothing missing, the model is never loaded.
@@ -110,7 +126,9 @@ def iter_render(
     # 5. Remember which key each position has, for the stale state.
     if project_id:
         store.remember_positions(project_id, plans)
-    yield progress(done)
+    # 6. Keep the store under its size limit; this project's frames are pinned.
+    last = progress(done)
+    yield replace(last, report=replace(last.report, evicted=store.evict()))
 
 
 def render_project(
@@ -141,6 +159,8 @@ def render_keyframe(
     """A keyframe's image (from the store when it is there) and its conditioning."""
     conditioning = backend.encode(settings, keyframe)
     key = keyframe_key(settings, keyframe)
-    if not store.has(key):
-        store.write(key, backend.render(settings, [conditioning.tensors])[0])
-    return store.read(key), conditioning
+    with store.pinned([key]):
+        if not store.has(key):
+            store.write(key, backend.render(settings, [conditioning.tensors])[0])
+            store.evict()
+        return store.read(key), conditioning

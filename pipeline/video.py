@@ -1,7 +1,8 @@
 """Video writing: frames in order to an mp4 (H.264, yuv420p, plays everywhere) or a GIF.
 
 The mp4 goes through imageio-ffmpeg's bundled ffmpeg (no system ffmpeg needed). Both are
-written to a temporary file and renamed into place, so a crash never leaves half a video.
+written to a temporary file and renamed into place, so a crash never leaves half a video; the
+temporary files such a crash leaves are deleted by the next write into the same folder.
 """
 
 from collections.abc import Iterable
@@ -12,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from .errors import InputError
-from .frame_store import atomic_write
+from .frame_store import atomic_write, remove_orphan_temps
 
 FORMATS = (".mp4", ".gif")
 
@@ -50,5 +51,6 @@ def write_video(frames: Iterable[np.ndarray], path: Path, fps: int) -> Path:
     if not frames:
         raise InputError("there are no frames to put in a video")
     write = _write_gif if path.suffix.lower() == ".gif" else _write_mp4
+    remove_orphan_temps(path.parent.glob(f".tmp-*{path.suffix}"))
     atomic_write(path, lambda tmp: write(frames, tmp, fps))
     return path

@@ -46,3 +46,17 @@ def three_keyframes() -> list[dict]:
         {"frame": 7, "prompt": "a city at night", "seed": 2},
         {"frame": 19, "prompt": "a quiet lake", "style": "watercolor", "seed": 3},
     ]
+
+
+@pytest.fixture
+def set_limits(monkeypatch):
+    """set_limits(max_side=512, ...): override Limits through their SDVC_* variables for one test."""
+    from pipeline.limits import env_var, limits
+
+    def apply(**values) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(env_var(name), str(value))
+        limits.cache_clear()
+
+    yield apply
+    limits.cache_clear()
