@@ -16,12 +16,11 @@ from tqdm import tqdm
 
 from .backends import LocalBackend
 from .errors import InputError, ModelLoadError
+from .export import check_video_path, export_video
 from .frame_store import FrameStore
 from .presets import cache_root
 from .project import load_project
-from .renderer import project_frames, render_project
 from .timeline import FrameState, plan_timeline, segment_status
-from .video import FORMATS, write_video
 
 _STATE_CHARS = {FrameState.KEYFRAME: "K", FrameState.RENDERED: "#", FrameState.MISSING: ".", FrameState.STALE: "~"}
 
@@ -47,8 +46,7 @@ def project_id(path: Path) -> str:
 
 
 def _render(args: argparse.Namespace) -> dict:
-    if args.out.suffix.lower() not in FORMATS:
-        raise InputError(f"--out must end in {' or '.join(FORMATS)}, got {args.out.name!r}")
+    check_video_path(args.out, "--out")
     if not 1 <= args.batch <= 64:
         raise InputError(f"--batch must be between 1 and 64, got {args.batch}")
     project = load_project(args.project)
@@ -60,17 +58,18 @@ def _render(args: argparse.Namespace) -> dict:
             bar.total = total
             bar.update(done - bar.n)
 
-        report = render_project(
+        export = export_video(
             project,
             store,
             LocalBackend(),
+            args.out,
             batch_size=args.batch,
             project_id=project_id(args.project),
             progress=progress,
         )
-    video = write_video(project_frames(project, store), args.out, project.fps)
-    print(f"{report.frames_total} frames: {report.rendered} rendered, {report.reused} reused; wrote {video}")
-    return {**report.__dict__, "video": str(video)}
+    report = export.report
+    print(f"{report.frames_total} frames: {report.rendered} rendered, {report.reused} reused; wrote {export.video}")
+    return export.stats()
 
 
 def _status(args: argparse.Namespace) -> dict:

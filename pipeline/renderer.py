@@ -70,12 +70,16 @@ def iter_render(
     segments: set[int] | None = None,
     batch_size: int = DEFAULT_BATCH,
     project_id: str | None = None,
+    keyframes_only: bool = False,
 ) -> Iterator[RenderProgress]:
+    """Render what is missing and yield after each batch; `keyframes_only` renders just the keyframes' frames."""
     started = time.perf_counter()
-    # 1. Plan every frame; keep the selected segments'.
+    # 1. Plan every frame; keep the selected segments' (or only the keyframes).
     plans = plan_timeline(project)
     if segments is not None:
         plans = frames_of_segments(plans, segments)
+    if keyframes_only:
+        plans = [p for p in plans if p.is_keyframe]
     # 2. Find what is missing; with nothing missing, the model is never loaded.
     missing = missing_frames(plans, store)
 
