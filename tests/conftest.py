@@ -46,3 +46,12 @@ def three_keyframes() -> list[dict]:
         {"frame": 7, "prompt": "a city at night", "seed": 2},
         {"frame": 19, "prompt": "a quiet lake", "style": "watercolor", "seed": 3},
     ]
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_model_dir, tmp_path_factory):
+    """One `python app.py --model demo` for the whole session (API, README and browser tests)."""
+    from app_server import app_server
+
+    with app_server(PYTHON, tmp_path_factory.mktemp("server") / "app.log", "--model", "demo") as server:
+        yield server
