@@ -84,10 +84,11 @@ class Page:
             (update.status, self.status),
             (update.video, self.video),
             (update.downloads, self.downloads),
-            (update.project_file, self.project_file),
             (update.model_status, self.model_status),
         )
         out.update({component: value for value, component in pairs if value is not None})
+        if update.project_file is not None:  # hidden until there is a file to download
+            out[self.project_file] = gr.File(value=update.project_file, visible=True)
         return out
 
     def read_settings(self, data: dict) -> dict[str, Any]:
@@ -170,17 +171,18 @@ def create_demo(ctx: AppContext) -> gr.Blocks:
                 make_gif = gr.Checkbox(label="also make a GIF", elem_id="make-gif")
             status = gr.Markdown("", elem_id="status", padding=True)
         with gr.Row(equal_height=False):
-            video = gr.Video(label="Video", interactive=False, elem_id="video", scale=2)
+            video = gr.Video(label="Video", interactive=False, height=360, loop=True, elem_id="video", scale=2)
             with gr.Column(scale=1):
                 downloads = gr.File(
                     label="Downloads", file_count="multiple", interactive=False, height=140, elem_id="downloads"
                 )
-                with gr.Group():
+                gr.Markdown("#### Project")
+                with gr.Row():
                     save_button = gr.Button("💾 Save project", elem_id="save-project")
                     load_button = gr.UploadButton(
                         "📂 Load project", file_types=[".json"], type="filepath", elem_id="load-project"
                     )
-                project_file = gr.File(label="Project file", interactive=False, height=90, elem_id="project-file")
+                project_file = gr.File(label="Project file", interactive=False, visible=False, elem_id="project-file")
 
         page = Page(
             settings=settings,
@@ -253,7 +255,8 @@ def _prompt_rows(
             return lambda data: {page.rows_state: op(read_rows(data))}
 
         # 1. Row buttons replace the rows (and so re-render them).
-        quick = {"inputs": inputs, "outputs": [page.rows_state], "api_visibility": "private", "queue": False}
+        # Queued (a state output only re-renders from the queue), but never waiting for the GPU.
+        quick = {"inputs": inputs, "outputs": [page.rows_state], "api_visibility": "private", "concurrency_limit": None}
         add_button.click(rows_op(lambda rs: [*rs, form.new_row(rs)]), **quick)
         for i, f in enumerate(fields):
             f["dice"].click(rows_op(lambda rs, i=i: _with_seed(rs, i, form.random_seed())), **quick)
@@ -276,7 +279,7 @@ def _prompt_rows(
             inputs=inputs,
             outputs=page.outputs,
             api_visibility="private",
-            queue=False,
+            concurrency_limit=None,
             show_progress="hidden",
             trigger_mode="always_last",
         )
@@ -315,10 +318,11 @@ def _with_seed(rows: list[dict], index: int, seed: int) -> list[dict]:
 
 def _row(i: int, row: dict, count: int) -> dict[str, gr.components.Component]:
     """One keyframe's fields and buttons; elem_ids are kf-<row>-<field>."""
+    editable = {"interactive": True}  # rendered fields are outputs of nothing: say they take input
     with gr.Row(equal_height=True, elem_classes="sdvc-row"):
         fields = {
             "frame": gr.Number(
-                row["frame"], label="Frame", precision=0, scale=0, min_width=80, elem_id=f"kf-{i}-frame"
+                row["frame"], label="Frame", precision=0, scale=0, min_width=80, elem_id=f"kf-{i}-frame", **editable
             ),
             "prompt": gr.Textbox(
                 row["prompt"],
@@ -326,14 +330,23 @@ def _row(i: int, row: dict, count: int) -> dict[str, gr.components.Component]:
                 placeholder="what this keyframe shows",
                 scale=5,
                 elem_id=f"kf-{i}-prompt",
+                **editable,
             ),
             "negative_prompt": gr.Textbox(
-                row["negative_prompt"], label="Negative prompt", scale=3, elem_id=f"kf-{i}-negative"
+                row["negative_prompt"], label="Negative prompt", scale=3, elem_id=f"kf-{i}-negative", **editable
             ),
             "style": gr.Dropdown(
-                list(STYLES), value=row["style"], label="Style", scale=2, min_width=120, elem_id=f"kf-{i}-style"
+                list(STYLES),
+                value=row["style"],
+                label="Style",
+                scale=2,
+                min_width=120,
+                elem_id=f"kf-{i}-style",
+                **editable,
             ),
-            "seed": gr.Number(row["seed"], label="Seed", precision=0, scale=2, min_width=110, elem_id=f"kf-{i}-seed"),
+            "seed": gr.Number(
+                row["seed"], label="Seed", precision=0, scale=2, min_width=110, elem_id=f"kf-{i}-seed", **editable
+            ),
         }
         with gr.Column(scale=0, min_width=92, elem_classes="sdvc-row-tools"):
             with gr.Row(elem_classes="sdvc-tool-row"):

@@ -32,7 +32,7 @@ CSS = """
 .sdvc-tool-row button { padding: 2px 6px !important; }
 .sdvc-timeline { padding: 10px 4px 4px; }
 .sdvc-strip { display: flex; gap: 2px; height: 34px; align-items: stretch; margin-bottom: 20px; }
-.sdvc-cell { flex: 1 1 0; min-width: 3px; border-radius: 3px; position: relative; transition: background 0.3s; }
+.sdvc-cell { flex: 1 1 0; min-width: 3px; border-radius: 3px; position: relative; }
 .sdvc-cell.sdvc-keyframe { flex-grow: 1.6; }
 .sdvc-dim { opacity: 0.35; }
 .sdvc-mark { position: absolute; top: 36px; left: 50%; transform: translateX(-50%);

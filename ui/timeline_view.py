@@ -45,7 +45,7 @@ def build_view(project: Project, store: FrameStore, project_id: str, selected: l
     return TimelineView(
         html=strip_html(states, {k.frame for k in project.keyframes}, dimmed),
         table=[
-            [segment_label(s), f"{s.segment.first}–{s.segment.last}", f"{s.rendered}/{s.total}", s.state]
+            [s.segment.index + 1, f"{s.segment.first}–{s.segment.last}", f"{s.rendered}/{s.total}", s.state]
             for s in statuses
         ],
         choices=[(segment_label(s), s.segment.index) for s in statuses],
