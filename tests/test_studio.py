@@ -121,8 +121,8 @@ def test_refresh_after_a_bad_edit_explains_without_raising(tmp_path):
     rows = data["keyframes"]
     rows[1] = {**rows[1], "frame": 0}
     update = handlers.refresh(ctx, settings, rows, {}, [0, 1])
-    assert update.note == "keyframes[1].frame must be greater than 0, got 0"
-    assert update.view is None and update.session is None
+    assert update.status == "⚠️ Timeline not updated: keyframes[1].frame must be greater than 0, got 0"
+    assert update.view is None and update.session is None  # the last good timeline and project stay
 
 
 @pytest.mark.parametrize("path", ["notebooks/colab.ipynb"])

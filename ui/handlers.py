@@ -34,7 +34,6 @@ class StudioUpdate:
     """The parts of the page a handler changes; None leaves a part as it is."""
 
     view: TimelineView | None = None
-    note: str | None = None  # shown in place of the strip while the form is not a valid project
     gallery: list[tuple[str, str]] | None = None
     session: dict | None = None
     settings: dict | None = None
@@ -99,7 +98,7 @@ def refresh(ctx: AppContext, settings: dict, rows: list[dict], session: Any, sel
     try:
         project = _project(settings, rows)
     except InputError as exc:
-        return StudioUpdate(note=str(exc))
+        return StudioUpdate(status=f"⚠️ Timeline not updated: {exc}")
     return StudioUpdate(
         view=build_view(project, ctx.store, sid, _keep_selection(session, project, selected)),
         session=form.session_value(sid, project.to_json()),

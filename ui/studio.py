@@ -24,7 +24,7 @@ from . import form, handlers
 from .api import publish_api
 from .context import AppContext
 from .handlers import StudioUpdate
-from .timeline_view import TABLE_HEADERS, note_html
+from .timeline_view import TABLE_HEADERS, placeholder_html
 
 INTRO = """# 🎞️ SD Video Creator
 Write a prompt per keyframe, **generate** the keyframes, **interpolate** the frames between them,
@@ -73,8 +73,6 @@ class Page:
             out[self.strip] = update.view.html
             out[self.table] = update.view.table
             out[self.selector] = gr.CheckboxGroup(choices=update.view.choices, value=update.view.selected)
-        if update.note is not None:
-            out[self.strip] = note_html(update.note)
         if update.settings is not None:
             out.update({c: update.settings[name] for name, c in self.settings.items()})
         pairs = (
@@ -157,7 +155,7 @@ def create_demo(ctx: AppContext) -> gr.Blocks:
                 )
         with gr.Column(elem_classes="sdvc-panel"):
             gr.Markdown("### Timeline")
-            strip = gr.HTML(note_html("loading…"), elem_id="timeline")
+            strip = gr.HTML(placeholder_html("Loading the timeline…"), elem_id="timeline")
             with gr.Row(equal_height=False):
                 selector = gr.CheckboxGroup(
                     label="Segments to interpolate", type="value", elem_id="segments-selector", scale=2

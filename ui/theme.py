@@ -40,5 +40,5 @@ CSS = """
 .sdvc-legend { display: flex; gap: 18px; flex-wrap: wrap; font-size: 13px; }
 .sdvc-key { display: inline-flex; align-items: center; gap: 6px; }
 .sdvc-swatch { display: inline-block; width: 14px; height: 14px; border-radius: 3px; }
-.sdvc-invalid { color: #b45309; font-weight: 600; }
+.sdvc-placeholder { color: var(--body-text-color-subdued); }
 """ + "\n".join(f".sdvc-{state} {{ background: {colour}; }}" for state, colour in COLOURS.items())

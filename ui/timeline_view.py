@@ -75,6 +75,6 @@ def strip_html(states: list[FrameState], keyframe_frames: set[int], dimmed: set[
     )
 
 
-def note_html(message: str) -> str:
-    """What the strip area shows while the form does not hold a valid project."""
-    return f'<div class="sdvc-timeline sdvc-invalid">Timeline not updated: {html.escape(message)}</div>'
+def placeholder_html(message: str) -> str:
+    """What the strip area shows before the first project is drawn."""
+    return f'<div class="sdvc-timeline sdvc-placeholder">{html.escape(message)}</div>'
