@@ -15,6 +15,7 @@ from gradio.data_classes import FileData
 from pipeline import service
 from pipeline.errors import InputError
 from pipeline.inbetweens import MAX_INBETWEENS, inbetween_fractions
+from pipeline.presets import preset_for
 from pipeline.styles import STYLES
 
 from .context import AppContext
@@ -39,6 +40,7 @@ Parameter: project (a project JSON file sent with handle_file, or the JSON text 
 def publish_api(ctx: AppContext) -> None:
     """Add the endpoints to the Blocks being built (their components are invisible)."""
     model = ctx.model.active
+    preset = preset_for(model)  # the defaults a client gets when it leaves a parameter out
 
     @user_errors
     @gpu
@@ -86,10 +88,10 @@ def publish_api(ctx: AppContext) -> None:
         negative_prompt = gr.Textbox("", label="negative_prompt: what to keep out of it")
         style = gr.Dropdown(list(STYLES), value="none", label="style: a style preset")
         seed = gr.Number(0, precision=0, label="seed: the starting noise (0 or more)")
-        steps = gr.Number(4, precision=0, label="steps: denoising steps (1-150)")
-        guidance = gr.Number(0.0, label="guidance: classifier-free guidance (0-30)")
-        width = gr.Number(64, precision=0, label="width: pixels, a multiple of 8 (64-2048)")
-        height = gr.Number(64, precision=0, label="height: pixels, a multiple of 8 (64-2048)")
+        steps = gr.Number(preset.steps, precision=0, label="steps: denoising steps (1-150)")
+        guidance = gr.Number(preset.guidance, label="guidance: classifier-free guidance (0-30)")
+        width = gr.Number(preset.width, precision=0, label="width: pixels, a multiple of 8 (64-2048)")
+        height = gr.Number(preset.height, precision=0, label="height: pixels, a multiple of 8 (64-2048)")
         image = gr.Image(type="filepath", format="png", label="image: the keyframe (PNG)")
         conditioning = gr.File(label="conditioning: .safetensors for /interpolate")
         generate_button = gr.Button("generate")
