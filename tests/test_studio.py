@@ -134,3 +134,32 @@ def test_colab_notebook_installs_checks_the_gpu_and_shares(path):
     assert "nvidia-smi" in code and "torch.cuda.is_available()" in code
     assert "app.py --model {MODEL} --share" in code
     assert all({"cell_type", "metadata", "source"} <= set(c) for c in notebook["cells"])
+
+
+class InstantBackend:
+    """A backend that draws each frame as a flat grey (no model): counts its batches."""
+
+    def __init__(self):
+        self.batches = 0
+
+    def encode(self, settings, keyframe):
+        return conditioning(keyframe.seed, keyframe.prompt)
+
+    def render(self, settings, frames):
+        self.batches += 1
+        return [torch.full((settings.height, settings.width, 3), 128, dtype=torch.uint8).numpy() for _ in frames]
+
+
+def test_interpolate_redraws_the_timeline_after_every_batch(tmp_path):
+    from ui import form, handlers
+    from ui.context import AppContext
+
+    backend = InstantBackend()
+    ctx = AppContext(model=None, store=FrameStore(tmp_path), backend=backend, batch_size=2)
+    data = project().to_json()
+    settings = {k: data[k] for k in form.SETTING_FIELDS}
+    updates = list(handlers.interpolate(ctx, settings, data["keyframes"], {}, [0, 1], lambda *a, **k: None))
+    done = [u.view.html.count('data-state="rendered"') + u.view.html.count('data-state="keyframe"') for u in updates]
+    assert backend.batches == 4  # 7 frames, 2 a batch
+    assert len(updates) >= 4 and done == sorted(done) and done[0] < 7 and done[-1] == 7
+    assert "7 frames rendered" in updates[-1].status
