@@ -19,14 +19,13 @@ from tqdm import tqdm
 
 from .backends import LocalBackend
 from .errors import InputError, ModelLoadError
+from .export import check_video_path, export_video
 from .frame_store import FrameStore
 from .limits import Limits, env_var, format_bytes, parse_bytes
 from .memory import ModelOptions
 from .presets import cache_root
 from .project import load_project
-from .renderer import project_frames, render_project
 from .timeline import FrameState, plan_timeline, segment_status
-from .video import FORMATS, write_video
 
 _STATE_CHARS = {FrameState.KEYFRAME: "K", FrameState.RENDERED: "#", FrameState.MISSING: ".", FrameState.STALE: "~"}
 
@@ -87,33 +86,33 @@ def model_options(args: argparse.Namespace) -> ModelOptions:
 
 
 def _render(args: argparse.Namespace) -> dict:
-    if args.out.suffix.lower() not in FORMATS:
-        raise InputError(f"--out must end in {' or '.join(FORMATS)}, got {args.out.name!r}")
+    check_video_path(args.out, "--out")
     if not 1 <= args.batch <= 64:
         raise InputError(f"--batch must be between 1 and 64, got {args.batch}")
     project = load_project(args.project)
     store = FrameStore(args.cache or cache_root() / "frames", max_bytes=args.store_limit)
     store.remove_orphans()
-    pinned = store.pinned(plan.key for plan in plan_timeline(project))  # until the video has its frames
-    with pinned, tqdm(total=0, unit="frame", desc="render", disable=None, file=sys.stderr) as bar:
+    with tqdm(total=0, unit="frame", desc="render", disable=None, file=sys.stderr) as bar:
 
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)
 
-        report = render_project(
+        export = export_video(
             project,
             store,
             LocalBackend(model_options(args)),
+            args.out,
             batch_size=args.batch,
             project_id=project_id(args.project),
             progress=progress,
         )
-        frames = project_frames(project, store)
-    video = write_video(frames, args.out, project.fps)
+    report = export.report
     evicted = f"; evicted {report.evicted} least recently used frames" if report.evicted else ""
-    print(f"{report.frames_total} frames: {report.rendered} rendered, {report.reused} reused; wrote {video}{evicted}")
-    return {**report.__dict__, "video": str(video)}
+    print(
+        f"{report.frames_total} frames: {report.rendered} rendered, {report.reused} reused; wrote {export.video}{evicted}"
+    )
+    return export.stats()
 
 
 def _status(args: argparse.Namespace) -> dict:

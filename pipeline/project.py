@@ -175,11 +175,8 @@ def parse_keyframe(data: Any, where: str, previous: int | None) -> Keyframe:
     )
 
 
-def parse_project(data: Any) -> Project:
-    """Check decoded project JSON and build a Project, or raise InputError naming the field."""
-    if not isinstance(data, dict):
-        raise InputError(f"a project must be a JSON object, got {type(data).__name__}")
-    _unknown(data, _PROJECT_FIELDS, "")
+def parse_settings(data: dict) -> RenderSettings:
+    """The render settings of decoded project JSON (or of an API call), preset defaults filled in."""
     model = data.get("model", "demo")
     if not isinstance(model, str) or not model.strip():
         raise InputError(f"model must be a preset ({', '.join(PRESETS)}), a model id or a folder; got {show(model)}")
@@ -187,7 +184,7 @@ def parse_project(data: Any) -> Project:
     width = data.get("width", preset.width)
     height = data.get("height", preset.height)
     check_size(width, height)
-    settings = RenderSettings(
+    return RenderSettings(
         model=model,
         width=width,
         height=height,
@@ -195,6 +192,14 @@ def parse_project(data: Any) -> Project:
         guidance=_float(data, "guidance", 0.0, 30.0, preset.guidance),
         scheduler=_choice(data, "scheduler", "", list(SCHEDULER_NAMES), preset.scheduler),
     )
+
+
+def parse_project(data: Any) -> Project:
+    """Check decoded project JSON and build a Project, or raise InputError naming the field."""
+    if not isinstance(data, dict):
+        raise InputError(f"a project must be a JSON object, got {type(data).__name__}")
+    _unknown(data, _PROJECT_FIELDS, "")
+    settings = parse_settings(data)
     raw_keyframes = data.get("keyframes")
     if not isinstance(raw_keyframes, list) or not raw_keyframes:
         raise InputError(f"keyframes must be a non-empty list, got {show(raw_keyframes)}")

@@ -73,10 +73,11 @@ def iter_render(
     segments: set[int] | None = None,
     batch_size: int = DEFAULT_BATCH,
     project_id: str | None = None,
+    keyframes_only: bool = False,
 ) -> Iterator[RenderProgress]:
     plans = plan_timeline(project)
     with store.pinned(plan.key for plan in plans):  # no eviction touches this project's frames meanwhile
-        yield from _render_missing(project, plans, store, backend, segments, batch_size, project_id)
+        yield from _render_missing(project, plans, store, backend, segments, batch_size, project_id, keyframes_only)
 
 
 def _render_missing(
@@ -87,11 +88,15 @@ def _render_missing(
     segments: set[int] | None,
     batch_size: int,
     project_id: str | None,
+    keyframes_only: bool,
 ) -> Iterator[RenderProgress]:
+    """Render what is missing and yield after each batch; `keyframes_only` renders just the keyframes' frames."""
     started = time.perf_counter()
-    # 1. Keep the selected segments' frames of the plan.
+    # 1. Keep the selected segments' frames of the plan (or only the keyframes).
     if segments is not None:
         plans = frames_of_segments(plans, segments)
+    if keyframes_only:
+        plans = [p for p in plans if p.is_keyframe]
     # 2. Find what is missing; with nothing missing, the model is never loaded.
     missing = missing_frames(plans, store)
 

@@ -60,3 +60,12 @@ def set_limits(monkeypatch):
 
     yield apply
     limits.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_model_dir, tmp_path_factory):
+    """One `python app.py --model demo` for the whole session (API, README and browser tests)."""
+    from app_server import app_server
+
+    with app_server(PYTHON, tmp_path_factory.mktemp("server") / "app.log", "--model", "demo") as server:
+        yield server

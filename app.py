@@ -1,0 +1,49 @@
+"""SD Video Creator: the browser studio and its API.
+
+    python app.py [--model NAME] [--host H] [--port P] [--share] [--cache DIR]
+
+GRADIO_SERVER_NAME and GRADIO_SERVER_PORT work too (the flags win). The model is loaded once
+here, before the UI is built; when it cannot load, the demo model runs with a notice.
+"""
+
+import argparse
+import os
+from pathlib import Path
+
+from pipeline.conditioning import MAX_FILE_BYTES
+from ui.context import build_context
+from ui.studio import create_demo
+from ui.theme import CSS, theme
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="SD Video Creator: prompts to keyframes to video.")
+    parser.add_argument("--model", default="sd-turbo", help="preset, diffusers model id or folder (default sd-turbo)")
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME"), help="address to listen on")
+    parser.add_argument("--port", type=int, default=None, help="port (default $GRADIO_SERVER_PORT or 7860)")
+    parser.add_argument("--share", action="store_true", help="create a public share link (Colab)")
+    parser.add_argument("--cache", type=Path, help="frame store folder (default: the user cache)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    ctx = build_context(args.model, args.cache)
+    if ctx.model.fell_back:
+        print(f"warning: {ctx.model.notice}", flush=True)
+    demo = create_demo(ctx)
+    demo.queue(max_size=64, default_concurrency_limit=1)
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port or int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        share=args.share,
+        allowed_paths=ctx.allowed_paths,
+        max_file_size=MAX_FILE_BYTES,
+        theme=theme(),
+        css=CSS,
+        footer_links=["api", "gradio"],
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Choosing the model to run: the one asked for, or the demo model with a notice saying why.
+
+The app starts on the model given with `--model` (and the studio switches models) through
+`load_or_demo`: when that model cannot be loaded (offline, no cache, no such model) the demo
+model runs instead and the notice tells the user which model failed and why.
+"""
+
+from dataclasses import dataclass
+
+from .errors import ModelLoadError
+from .presets import DEMO
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    requested: str  # what the user asked for
+    active: str  # what is loaded: the request, or the demo model
+    notice: str  # why the demo model runs instead; "" when the request loaded
+
+    @property
+    def fell_back(self) -> bool:
+        return self.active != self.requested
+
+
+def load_or_demo(name: str) -> ModelChoice:
+    """Load `name` (once per process), or the demo model when it cannot load."""
+    from .models import load_model  # torch and diffusers are imported only here
+
+    try:
+        load_model(name)
+        return ModelChoice(name, name, "")
+    except ModelLoadError as exc:
+        if name == DEMO:
+            raise
+        load_model(DEMO)
+        reason = str(exc)
+        return ModelChoice(name, DEMO, f"{reason[:1].upper()}{reason[1:]}. The demo model runs instead.")

@@ -1,0 +1,360 @@
+"""The studio page: `create_demo(ctx)` builds the Blocks layout and wires every event.
+
+Layout, top to bottom: options (model, size, steps, ...) beside the prompt rows and the
+keyframe gallery; the timeline strip, segment selector and table; Interpolate / Create video;
+the video and its downloads; project save and load. The prompt rows are a `gr.render` over
+`rows_state`: row buttons (dice, move, remove, add) replace the rows, and every event that
+needs the rows is attached inside the render, reading all row fields at once (dict inputs).
+
+Every handler returns a `handlers.StudioUpdate`; `Page.apply` turns it into component values.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from pipeline.interpolation import EASINGS, INTERPOLATIONS
+from pipeline.presets import PRESETS, SCHEDULER_NAMES
+from pipeline.project import MAX_FPS, MAX_SIDE, MAX_STEPS
+from pipeline.styles import STYLES
+
+from . import form, handlers
+from .api import publish_api
+from .context import AppContext
+from .handlers import StudioUpdate
+from .timeline_view import TABLE_HEADERS, placeholder_html
+
+INTRO = """# 🎞️ SD Video Creator
+Write a prompt per keyframe, **generate** the keyframes, **interpolate** the frames between them,
+and **create the video**. Only frames whose inputs changed are ever rendered again."""
+
+
+@dataclass
+class Page:
+    """The components handlers read or change (settings by project field name)."""
+
+    settings: dict[str, gr.components.Component]
+    session: gr.BrowserState
+    rows_state: gr.State
+    strip: gr.HTML
+    table: gr.Dataframe
+    selector: gr.CheckboxGroup
+    gallery: gr.Gallery
+    status: gr.Markdown
+    video: gr.Video
+    downloads: gr.File
+    make_gif: gr.Checkbox
+    project_file: gr.File
+    model_status: gr.Markdown
+
+    @property
+    def outputs(self) -> list:
+        return [
+            *self.settings.values(),
+            self.session,
+            self.rows_state,
+            self.strip,
+            self.table,
+            self.selector,
+            self.gallery,
+            self.status,
+            self.video,
+            self.downloads,
+            self.project_file,
+            self.model_status,
+        ]
+
+    def apply(self, update: StudioUpdate) -> dict:
+        """Component values for the parts an update changes."""
+        out: dict = {}
+        if update.view is not None:
+            out[self.strip] = update.view.html
+            out[self.table] = update.view.table
+            out[self.selector] = gr.CheckboxGroup(choices=update.view.choices, value=update.view.selected)
+        if update.settings is not None:
+            out.update({c: update.settings[name] for name, c in self.settings.items()})
+        pairs = (
+            (update.session, self.session),
+            (update.rows, self.rows_state),
+            (update.gallery, self.gallery),
+            (update.status, self.status),
+            (update.video, self.video),
+            (update.downloads, self.downloads),
+            (update.model_status, self.model_status),
+        )
+        out.update({component: value for value, component in pairs if value is not None})
+        if update.project_file is not None:  # hidden until there is a file to download
+            out[self.project_file] = gr.File(value=update.project_file, visible=True)
+        return out
+
+    def read_settings(self, data: dict) -> dict[str, Any]:
+        return {name: form.number(data[c]) for name, c in self.settings.items()}
+
+
+def _options(ctx: AppContext) -> tuple[dict[str, gr.components.Component], gr.Markdown]:
+    """The basic options column; values are set from the session's project on load."""
+    with gr.Group():
+        model = gr.Dropdown(
+            list(PRESETS),
+            value=ctx.model.active,
+            label="Model",
+            info="a preset, or type any diffusers model id or local folder",
+            allow_custom_value=True,
+            elem_id="model",
+        )
+        model_status = gr.Markdown(handlers.model_status(ctx.model), elem_id="model-status", padding=True)
+    width = gr.Slider(64, MAX_SIDE, step=8, label="Width", elem_id="width")
+    height = gr.Slider(64, MAX_SIDE, step=8, label="Height", elem_id="height")
+    steps = gr.Slider(1, MAX_STEPS, step=1, label="Steps", elem_id="steps")
+    guidance = gr.Slider(0.0, 30.0, step=0.5, label="Guidance", elem_id="guidance")
+    fps = gr.Slider(1, MAX_FPS, step=1, value=8, label="Frames per second", elem_id="fps")
+    easing = gr.Dropdown(list(EASINGS), value="linear", label="Easing", info="how t travels across a segment")
+    with gr.Accordion("Advanced", open=False):
+        scheduler = gr.Dropdown(list(SCHEDULER_NAMES), label="Scheduler")
+        interpolation = gr.Dropdown(list(INTERPOLATIONS), value="lerp", label="Text embeddings blend")
+    settings = {
+        "model": model,
+        "width": width,
+        "height": height,
+        "steps": steps,
+        "guidance": guidance,
+        "scheduler": scheduler,
+        "fps": fps,
+        "easing": easing,
+        "interpolation": interpolation,
+    }
+    return settings, model_status
+
+
+def create_demo(ctx: AppContext) -> gr.Blocks:
+    """The whole app: the studio page plus the published API endpoints."""
+    with gr.Blocks(title="SD Video Creator", delete_cache=(3600, 24 * 3600)) as demo:
+        session = gr.BrowserState(None, storage_key="sd-video-creator-session")
+        rows_state = gr.State([])
+        gr.Markdown(INTRO, elem_id="intro")
+        gr.Markdown(
+            f"⚠️ {ctx.model.notice}" if ctx.model.fell_back else "",
+            visible=ctx.model.fell_back,
+            elem_id="model-notice",
+            elem_classes="sdvc-notice",
+        )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=260, elem_classes="sdvc-panel"):
+                gr.Markdown("### Options")
+                settings, model_status = _options(ctx)
+            with gr.Column(scale=4, elem_classes="sdvc-panel"):
+                gr.Markdown("### Keyframes")
+                rows_area = gr.Column(elem_id="keyframe-rows")
+                with gr.Row():
+                    add_button = gr.Button("➕ Add keyframe", size="md", elem_id="add-row")
+                    generate_button = gr.Button("✨ Generate keyframes", variant="primary", elem_id="generate")
+                gallery = gr.Gallery(
+                    label="Keyframes", columns=6, height=220, object_fit="contain", elem_id="keyframe-gallery"
+                )
+        with gr.Column(elem_classes="sdvc-panel"):
+            gr.Markdown("### Timeline")
+            strip = gr.HTML(placeholder_html("Loading the timeline…"), elem_id="timeline")
+            with gr.Row(equal_height=False):
+                selector = gr.CheckboxGroup(
+                    label="Segments to interpolate", type="value", elem_id="segments-selector", scale=2
+                )
+                table = gr.Dataframe(
+                    headers=TABLE_HEADERS, label="Segments", interactive=False, elem_id="segments-table", scale=3
+                )
+            with gr.Row():
+                interpolate_button = gr.Button("🎞️ Interpolate", variant="primary", elem_id="interpolate")
+                video_button = gr.Button("🎬 Create video", elem_id="create-video")
+                make_gif = gr.Checkbox(label="also make a GIF", elem_id="make-gif")
+            status = gr.Markdown("", elem_id="status", padding=True)
+        with gr.Row(equal_height=False):
+            video = gr.Video(label="Video", interactive=False, height=360, loop=True, elem_id="video", scale=2)
+            with gr.Column(scale=1):
+                downloads = gr.File(
+                    label="Downloads", file_count="multiple", interactive=False, height=140, elem_id="downloads"
+                )
+                gr.Markdown("#### Project")
+                with gr.Row():
+                    save_button = gr.Button("💾 Save project", elem_id="save-project")
+                    load_button = gr.UploadButton(
+                        "📂 Load project", file_types=[".json"], type="filepath", elem_id="load-project"
+                    )
+                project_file = gr.File(label="Project file", interactive=False, visible=False, elem_id="project-file")
+
+        page = Page(
+            settings=settings,
+            session=session,
+            rows_state=rows_state,
+            strip=strip,
+            table=table,
+            selector=selector,
+            gallery=gallery,
+            status=status,
+            video=video,
+            downloads=downloads,
+            make_gif=make_gif,
+            project_file=project_file,
+            model_status=model_status,
+        )
+        with rows_area:
+            _prompt_rows(ctx, page, add_button, generate_button, interpolate_button, video_button, save_button)
+        _page_events(ctx, page, demo, load_button)
+        publish_api(ctx)
+    return demo
+
+
+def _page_events(ctx: AppContext, page: Page, demo: gr.Blocks, load_button: gr.UploadButton) -> None:
+    """Events that do not read the prompt rows: page load, project upload, model change."""
+    private = {"api_visibility": "private", "outputs": page.outputs}
+
+    def on_load(saved):
+        return page.apply(handlers.restore(ctx, saved))
+
+    def on_open(path, saved):
+        return page.apply(handlers.open_project(ctx, path, saved))
+
+    def on_model(data, progress=gr.Progress()):
+        return page.apply(handlers.change_model(ctx, data[page.settings["model"]], page.read_settings(data), progress))
+
+    demo.load(on_load, inputs=[page.session], show_progress="hidden", **private)
+    load_button.upload(on_open, inputs=[load_button, page.session], show_progress_on=[page.status], **private)
+    page.settings["model"].input(
+        on_model, inputs=set(page.settings.values()), show_progress_on=[page.status], concurrency_id="gpu", **private
+    )
+
+
+def _prompt_rows(
+    ctx: AppContext,
+    page: Page,
+    add_button: gr.Button,
+    generate_button: gr.Button,
+    interpolate_button: gr.Button,
+    video_button: gr.Button,
+    save_button: gr.Button,
+) -> None:
+    """One row of fields per keyframe, and every event that reads them."""
+
+    @gr.render(inputs=[page.rows_state])
+    def prompt_rows(rows: list[dict]):
+        if not rows:  # before the page load has restored the session's project
+            return
+        fields = [_row(i, row, len(rows)) for i, row in enumerate(rows)]
+        inputs = {c for f in fields for c in f.values() if not isinstance(c, gr.Button)}
+        inputs |= set(page.settings.values()) | {page.session, page.selector, page.make_gif}
+
+        def read_rows(data: dict) -> list[dict]:
+            return [{name: form.number(data[f[name]]) for name in form.ROW_FIELDS} for f in fields]
+
+        def values(data: dict) -> tuple:
+            return page.read_settings(data), read_rows(data), data[page.session], data[page.selector] or []
+
+        def rows_op(op: Callable[[list[dict]], list[dict]]) -> Callable[[dict], dict]:
+            return lambda data: {page.rows_state: op(read_rows(data))}
+
+        # 1. Row buttons replace the rows (and so re-render them).
+        # Queued (a state output only re-renders from the queue), but never waiting for the GPU.
+        quick = {"inputs": inputs, "outputs": [page.rows_state], "api_visibility": "private", "concurrency_limit": None}
+        add_button.click(rows_op(lambda rs: [*rs, form.new_row(rs)]), **quick)
+        for i, f in enumerate(fields):
+            f["dice"].click(rows_op(lambda rs, i=i: _with_seed(rs, i, form.random_seed())), **quick)
+            f["up"].click(rows_op(lambda rs, i=i: form.move_row(rs, i, -1)), **quick)
+            f["down"].click(rows_op(lambda rs, i=i: form.move_row(rs, i, 1)), **quick)
+            f["remove"].click(rows_op(lambda rs, i=i: form.remove_row(rs, i)), **quick)
+
+        # 2. Any edit redraws the timeline (quietly: no popups while typing).
+        def on_edit(data):
+            settings, rows_now, saved, selected = values(data)
+            return page.apply(handlers.refresh(ctx, settings, rows_now, saved, selected))
+
+        edits = [f[name].blur for f in fields for name in ("frame", "prompt", "negative_prompt", "seed")]
+        edits += [f[name].submit for f in fields for name in ("frame", "prompt", "negative_prompt", "seed")]
+        edits += [f["style"].input for f in fields]
+        edits += [c.change for c in page.settings.values()] + [page.selector.input]
+        gr.on(
+            edits,
+            on_edit,
+            inputs=inputs,
+            outputs=page.outputs,
+            api_visibility="private",
+            concurrency_limit=None,
+            show_progress="hidden",
+            trigger_mode="always_last",
+        )
+
+        # 3. The actions, one at a time on the GPU.
+        def on_generate(data, progress=gr.Progress()):
+            return page.apply(handlers.generate_keyframes(ctx, *values(data), progress))
+
+        def on_interpolate(data, progress=gr.Progress()):
+            for update in handlers.interpolate(ctx, *values(data), progress):
+                yield page.apply(update)
+
+        def on_video(data, progress=gr.Progress()):
+            settings, rows_now, saved, _ = values(data)
+            return page.apply(handlers.create_video(ctx, settings, rows_now, saved, data[page.make_gif], progress))
+
+        def on_save(data):
+            settings, rows_now, _, _ = values(data)
+            return page.apply(handlers.save_project(settings, rows_now))
+
+        action = {
+            "inputs": inputs,
+            "outputs": page.outputs,
+            "api_visibility": "private",
+            "show_progress_on": [page.status],
+        }
+        generate_button.click(on_generate, concurrency_id="gpu", **action)
+        interpolate_button.click(on_interpolate, concurrency_id="gpu", **action)
+        video_button.click(on_video, concurrency_id="gpu", **action)
+        save_button.click(on_save, **action)
+
+
+def _with_seed(rows: list[dict], index: int, seed: int) -> list[dict]:
+    return [{**r, "seed": seed} if i == index else r for i, r in enumerate(rows)]
+
+
+def _row(i: int, row: dict, count: int) -> dict[str, gr.components.Component]:
+    """One keyframe's fields and buttons; elem_ids are kf-<row>-<field>."""
+    editable = {"interactive": True}  # rendered fields are outputs of nothing: say they take input
+    with gr.Row(equal_height=True, elem_classes="sdvc-row"):
+        fields = {
+            "frame": gr.Number(
+                row["frame"], label="Frame", precision=0, scale=0, min_width=80, elem_id=f"kf-{i}-frame", **editable
+            ),
+            "prompt": gr.Textbox(
+                row["prompt"],
+                label=f"Prompt {i + 1}",
+                placeholder="what this keyframe shows",
+                scale=5,
+                elem_id=f"kf-{i}-prompt",
+                **editable,
+            ),
+            "negative_prompt": gr.Textbox(
+                row["negative_prompt"], label="Negative prompt", scale=3, elem_id=f"kf-{i}-negative", **editable
+            ),
+            "style": gr.Dropdown(
+                list(STYLES),
+                value=row["style"],
+                label="Style",
+                scale=2,
+                min_width=120,
+                elem_id=f"kf-{i}-style",
+                **editable,
+            ),
+            "seed": gr.Number(
+                row["seed"], label="Seed", precision=0, scale=2, min_width=110, elem_id=f"kf-{i}-seed", **editable
+            ),
+        }
+        with gr.Column(scale=0, min_width=92, elem_classes="sdvc-row-tools"):
+            with gr.Row(elem_classes="sdvc-tool-row"):
+                fields["dice"] = gr.Button("🎲", size="sm", min_width=40, elem_id=f"kf-{i}-dice")
+                fields["remove"] = gr.Button(
+                    "✕", size="sm", min_width=40, interactive=count > 1, elem_id=f"kf-{i}-remove"
+                )
+            with gr.Row(elem_classes="sdvc-tool-row"):
+                fields["up"] = gr.Button("↑", size="sm", min_width=40, interactive=i > 0, elem_id=f"kf-{i}-up")
+                fields["down"] = gr.Button(
+                    "↓", size="sm", min_width=40, interactive=i < count - 1, elem_id=f"kf-{i}-down"
+                )
+    return fields
