@@ -211,10 +211,12 @@ def load_project(path: Path) -> Project:
         raise InputError(f"project file {path} is {size} bytes; the limit is {MAX_PROJECT_BYTES}")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, RecursionError) as exc:
-        raise InputError(f"project file {path} is not valid JSON: {exc}") from None
+    except OSError as exc:  # a folder, no permission, ...
+        raise InputError(f"cannot read project file {path}: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
         raise InputError(
             f"project file {path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except (ValueError, RecursionError) as exc:  # bad UTF-8, an integer too long to convert, nesting too deep
+        raise InputError(f"project file {path} is not valid JSON: {exc}") from None
     return parse_project(data)
