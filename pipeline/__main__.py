@@ -9,8 +9,11 @@ Bad input exits with status 2 and one line on stderr; a model that cannot load, 
 import argparse
 import hashlib
 import json
+import os
 import sys
+import warnings
 from pathlib import Path
+from typing import NoReturn
 
 from tqdm import tqdm
 
@@ -26,8 +29,15 @@ from .video import FORMATS, write_video
 _STATE_CHARS = {FrameState.KEYFRAME: "K", FrameState.RENDERED: "#", FrameState.MISSING: ".", FrameState.STALE: "~"}
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line on stderr, like every other error here."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description="Render SD Video Creator projects.")
+    parser = _Parser(prog="python -m pipeline", description="Render SD Video Creator projects.")
     commands = parser.add_subparsers(dest="command", required=True)
     render = commands.add_parser("render", help="render the missing frames and write the video")
     render.add_argument("project", type=Path, help="project JSON file")
@@ -103,15 +113,27 @@ def _status(args: argparse.Namespace) -> dict:
     }
 
 
+def _print_error(exc: Exception) -> None:
+    """One line on stderr, even when a value in the message holds a line break."""
+    print("error: " + " ".join(str(exc).splitlines()), file=sys.stderr)
+
+
+def _quiet_libraries() -> None:
+    """Run as a program, only our own messages reach stderr: no library warnings or log lines."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+    warnings.simplefilter("ignore")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         result = _render(args) if args.command == "render" else _status(args)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _print_error(exc)
         return 2
     except ModelLoadError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _print_error(exc)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted; frames rendered so far are kept", file=sys.stderr)
@@ -122,4 +144,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    _quiet_libraries()
     sys.exit(main())
