@@ -38,8 +38,8 @@ def main_json(capsys, *args: str | Path) -> dict:
 
 
 def stored_frames(cache: Path) -> dict[str, Path]:
-    """Every frame PNG in a store, by key."""
-    return {path.stem: path for path in cache.glob("*/*.png")}
+    """Every frame PNG in a store, by key (not the temporary files of writes in progress)."""
+    return {path.stem: path for path in cache.glob("*/[0-9a-f]*.png")}
 
 
 def read_png(path: Path) -> np.ndarray:
