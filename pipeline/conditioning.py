@@ -14,7 +14,7 @@ anything that is not exactly what `save_conditioning` writes.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -201,7 +201,9 @@ def load_conditioning(path: Path, name: str | None = None) -> Conditioning:
 def check_pair(a: Conditioning, b: Conditioning) -> None:
     """Two conditionings can be interpolated only under the same model and settings."""
     if a.settings != b.settings:
-        raise InputError(f"the two conditioning files differ in settings: {a.settings} vs {b.settings}")
+        first, second = asdict(a.settings), asdict(b.settings)
+        differ = "; ".join(f"{k} {first[k]!r} vs {second[k]!r}" for k in first if first[k] != second[k])
+        raise InputError(f"the two conditioning files differ in settings: {differ}")
     for key in a.tensors:
         if key not in b.tensors or a.tensors[key].shape != b.tensors[key].shape:
             raise InputError(f"the two conditioning files differ in tensor {key}")
