@@ -188,7 +188,7 @@ def load_conditioning(path: Path, name: str | None = None) -> Conditioning:
                 raise InputError(
                     f"{name}: not a conditioning file made by SD Video Creator (format {FORMAT!r} missing)"
                 )
-            tensors = {key: f.get_tensor(key) for key in f}
+            tensors = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118 (safe_open is not iterable)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001  (safetensors raises several types for a broken file)
