@@ -56,13 +56,32 @@ def project_id(path: Path) -> str:
     return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32]
 
 
+def _open_store(cache: Path | None) -> FrameStore:
+    folder = cache or cache_root() / "frames"
+    try:
+        return FrameStore(folder)
+    except OSError as exc:
+        raise InputError(f"--cache: cannot use {folder} as the frame store folder ({exc.strerror})") from None
+
+
+def _check_out_folder(out: Path) -> None:
+    """Find an unwritable --out before rendering, not after."""
+    if out.is_dir():
+        raise InputError(f"--out {out} is a folder; give a file name ending in {' or '.join(FORMATS)}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out: cannot create the folder {out.parent} ({exc.strerror})") from None
+
+
 def _render(args: argparse.Namespace) -> dict:
     if args.out.suffix.lower() not in FORMATS:
         raise InputError(f"--out must end in {' or '.join(FORMATS)}, got {args.out.name!r}")
     if not 1 <= args.batch <= 64:
         raise InputError(f"--batch must be between 1 and 64, got {args.batch}")
     project = load_project(args.project)
-    store = FrameStore(args.cache or cache_root() / "frames")
+    _check_out_folder(args.out)
+    store = _open_store(args.cache)
     store.remove_orphans()
     with tqdm(total=0, unit="frame", desc="render", disable=None, file=sys.stderr) as bar:
 
@@ -85,7 +104,7 @@ def _render(args: argparse.Namespace) -> dict:
 
 def _status(args: argparse.Namespace) -> dict:
     project = load_project(args.project)
-    store = FrameStore(args.cache or cache_root() / "frames")
+    store = _open_store(args.cache)
     plans = plan_timeline(project)
     states = store.states(plans, project_id(args.project))
     summary = segment_status(project, states)
