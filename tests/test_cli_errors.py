@@ -56,6 +56,12 @@ CASES = {
     ),
     "bad --out suffix": (json.dumps({"keyframes": GOOD}), ["--out", "video.avi"], "--out must end in .mp4 or .gif"),
     "--batch 0": (json.dumps({"keyframes": GOOD}), ["--batch", "0"], "--batch must be between 1 and 64"),
+    "--cache is a file": (json.dumps({"keyframes": GOOD}), ["--cache", "{tmp}/project.json"], "--cache: cannot use"),
+    "--out under a file": (
+        json.dumps({"keyframes": GOOD}),
+        ["--out", "{tmp}/project.json/video.mp4"],
+        "--out: cannot create the folder",
+    ),
     "no --out": (json.dumps({"keyframes": GOOD}), None, "--out"),
 }
 
@@ -86,7 +92,8 @@ def test_bad_input_is_one_line_naming_the_field_and_touches_nothing(name, tmp_pa
     path = project_file(tmp_path, text)
     before = tree_snapshot(tmp_path)
     out = ["--out", str(tmp_path / "video.mp4")] if extra is not None and "--out" not in extra else []
-    argv = ["render", str(path), *out, *(extra or []), "--cache", str(cache), "--json"]
+    extra = [arg.format(tmp=tmp_path) for arg in extra or []]
+    argv = ["render", str(path), *out, "--cache", str(cache), *extra, "--json"]
     try:
         code = main(argv)
     except SystemExit as exc:  # argparse's own errors
@@ -98,6 +105,18 @@ def test_bad_input_is_one_line_naming_the_field_and_touches_nothing(name, tmp_pa
     assert len(lines) == 1, captured.err
     assert lines[0].startswith("error: ")
     assert message in lines[0]
+    assert tree_snapshot(tmp_path) == before
+
+
+def test_an_out_path_that_is_a_folder_is_refused_before_rendering(tmp_path, cache, capsys):
+    project = write_project(tmp_path / "project.json", GOOD)
+    (tmp_path / "video.mp4").mkdir()
+    before = tree_snapshot(tmp_path)
+    assert main(["render", str(project), "--out", str(tmp_path / "video.mp4"), "--cache", str(cache)]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"error: --out {tmp_path / 'video.mp4'} is a folder; give a file name ending in .mp4 or .gif\n"
+    )
     assert tree_snapshot(tmp_path) == before
 
 
