@@ -16,7 +16,7 @@ KEYFRAMES = [
     {"frame": 7, "prompt": "a city at night", "seed": 2},
     {"frame": 19, "prompt": "a quiet lake", "style": "watercolor", "seed": 3},
 ]
-PROJECT = parse_project({"model": "demo", "width": 64, "height": 64, "steps": 4, "keyframes": KEYFRAMES})
+PROJECT = parse_project({"model": "demo", "width": 64, "height": 64, "steps": 2, "keyframes": KEYFRAMES})
 
 
 class CountingBackend(LocalBackend):
