@@ -12,8 +12,11 @@ see limits.py.
 import argparse
 import hashlib
 import json
+import os
 import sys
+import warnings
 from pathlib import Path
+from typing import NoReturn
 
 from tqdm import tqdm
 
@@ -26,6 +29,7 @@ from .memory import ModelOptions
 from .presets import cache_root
 from .project import load_project
 from .timeline import FrameState, plan_timeline, segment_status
+from .video import FORMATS
 
 _STATE_CHARS = {FrameState.KEYFRAME: "K", FrameState.RENDERED: "#", FrameState.MISSING: ".", FrameState.STALE: "~"}
 
@@ -40,8 +44,15 @@ def _size(text: str) -> int:
     return size
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line on stderr, like every other error here."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description="Render SD Video Creator projects.")
+    parser = _Parser(prog="python -m pipeline", description="Render SD Video Creator projects.")
     commands = parser.add_subparsers(dest="command", required=True)
     render = commands.add_parser("render", help="render the missing frames and write the video")
     render.add_argument("project", type=Path, help="project JSON file")
@@ -85,12 +96,31 @@ def model_options(args: argparse.Namespace) -> ModelOptions:
     )
 
 
+def _open_store(cache: Path | None, max_bytes: int | None = None) -> FrameStore:
+    folder = cache or cache_root() / "frames"
+    try:
+        return FrameStore(folder, max_bytes=max_bytes)
+    except OSError as exc:
+        raise InputError(f"--cache: cannot use {folder} as the frame store folder ({exc.strerror})") from None
+
+
+def _check_out_folder(out: Path) -> None:
+    """Find an unwritable --out before rendering, not after."""
+    if out.is_dir():
+        raise InputError(f"--out {out} is a folder; give a file name ending in {' or '.join(FORMATS)}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out: cannot create the folder {out.parent} ({exc.strerror})") from None
+
+
 def _render(args: argparse.Namespace) -> dict:
     check_video_path(args.out, "--out")
     if not 1 <= args.batch <= 64:
         raise InputError(f"--batch must be between 1 and 64, got {args.batch}")
     project = load_project(args.project)
-    store = FrameStore(args.cache or cache_root() / "frames", max_bytes=args.store_limit)
+    _check_out_folder(args.out)
+    store = _open_store(args.cache, args.store_limit)
     store.remove_orphans()
     with tqdm(total=0, unit="frame", desc="render", disable=None, file=sys.stderr) as bar:
 
@@ -117,7 +147,7 @@ def _render(args: argparse.Namespace) -> dict:
 
 def _status(args: argparse.Namespace) -> dict:
     project = load_project(args.project)
-    store = FrameStore(args.cache or cache_root() / "frames")
+    store = _open_store(args.cache)
     plans = plan_timeline(project)
     states = store.states(plans, project_id(args.project))
     summary = segment_status(project, states)
@@ -145,15 +175,27 @@ def _status(args: argparse.Namespace) -> dict:
     }
 
 
+def _print_error(exc: Exception) -> None:
+    """One line on stderr, even when a value in the message holds a line break."""
+    print("error: " + " ".join(str(exc).splitlines()), file=sys.stderr)
+
+
+def _quiet_libraries() -> None:
+    """Run as a program, only our own messages reach stderr: no library warnings or log lines."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+    warnings.simplefilter("ignore")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         result = _render(args) if args.command == "render" else _status(args)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _print_error(exc)
         return 2
     except ModelLoadError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _print_error(exc)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted; frames rendered so far are kept", file=sys.stderr)
@@ -164,4 +206,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    _quiet_libraries()
     sys.exit(main())

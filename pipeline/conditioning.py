@@ -19,7 +19,7 @@ original_size / crops_coords_top_left / target_size arguments (backends.py).
 
 import math
 import stat
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -247,7 +247,9 @@ def load_conditioning(path: Path, name: str | None = None) -> Conditioning:
 def check_pair(a: Conditioning, b: Conditioning) -> None:
     """Two conditionings can be interpolated only under the same model and settings."""
     if a.settings != b.settings:
-        raise InputError(f"the two conditioning files differ in settings: {a.settings} vs {b.settings}")
+        first, second = asdict(a.settings), asdict(b.settings)
+        differ = "; ".join(f"{k} {first[k]!r} vs {second[k]!r}" for k in first if first[k] != second[k])
+        raise InputError(f"the two conditioning files differ in settings: {differ}")
     for key in a.tensors:
         if key not in b.tensors or a.tensors[key].shape != b.tensors[key].shape:
             raise InputError(f"the two conditioning files differ in tensor {key}")

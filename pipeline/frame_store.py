@@ -183,7 +183,10 @@ class FrameStore:
     def remember_positions(self, project_id: str, plans: list[FramePlan]) -> None:
         """Record the key each position has now, for the positions rendered."""
         known = self.last_positions(project_id)
-        known.update({str(p.index): p.key for p in plans if self.has(p.key)})
+        now = {str(p.index): p.key for p in plans if self.has(p.key)}
+        if known.items() >= now.items():  # nothing new: a no-op render writes nothing
+            return
+        known.update(now)
         payload = json.dumps(known)
         atomic_write(self._positions_path(project_id), lambda tmp: tmp.write_text(payload))
 

@@ -105,6 +105,8 @@ def _render_missing(
         return RenderProgress(done, len(missing), report)
 
     if not missing:
+        if project_id:  # the frames may come from another project file sharing the store
+            store.remember_positions(project_id, plans)
         yield progress(0)
         return
     # 3. Encode each keyframe the missing frames need, once. (torch is imported only now.)

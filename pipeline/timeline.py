@@ -33,7 +33,7 @@ class FramePlan:
     start: Keyframe
     end: Keyframe  # the same as start on a keyframe's own frame
     t: float  # eased fraction between start and end
-    segment: int  # index of the segment starting at `start` (the last keyframe: the last segment)
+    segment: int  # the segment it is in; a keyframe's own frame: the segment ending there (frame 0: segment 0)
 
     @property
     def is_keyframe(self) -> bool:
@@ -92,7 +92,8 @@ def plan_timeline(project: Project) -> list[FramePlan]:
 
 def frames_of_segments(plans: list[FramePlan], selected: set[int]) -> list[FramePlan]:
     """The frames belonging to the selected segments, both end keyframes included."""
-    return [p for p in plans if p.segment in selected or (p.is_keyframe and p.segment + 1 in selected)]
+    # A keyframe after frame 0 also starts the next segment; frame 0 starts segment 0 only.
+    return [p for p in plans if p.segment in selected or (p.is_keyframe and p.index > 0 and p.segment + 1 in selected)]
 
 
 @dataclass(frozen=True)
