@@ -23,6 +23,7 @@ class CountingBackend(LocalBackend):
     """The local backend, counting the frames it is asked to render."""
 
     def __init__(self):
+        super().__init__()
         self.frames_rendered = 0
 
     def render(self, settings, frames):
