@@ -8,12 +8,14 @@ diffusers pipeline arguments they feed:
     pooled_prompt_embeds           (1, P)       SDXL only (and its negative twin)
     latents                        (1, C, H/f, W/f)  starting noise from the seed
 
-plus string metadata (format, model, render settings, prompt, seed). Files are .safetensors:
+plus string metadata (format, model, render settings, prompt, seed; for an image keyframe also
+`image_sha256` and `strength`, see inversion.py). Files are .safetensors:
 never pickle. `load_conditioning` treats every file as hostile and raises InputError on
 anything that is not exactly what `save_conditioning` writes.
 """
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from safetensors.torch import save_file
 
 from .errors import InputError
 from .interpolation import INTERPOLATIONS, slerp
+from .keyframe_image import KeyframeImage
 from .models import LoadedModel
 from .presets import SCHEDULER_NAMES
 from .project import MAX_SEED, MAX_STEPS, Keyframe, RenderSettings, check_size
@@ -54,7 +57,9 @@ class Conditioning:
     @property
     def keyframe(self) -> Keyframe:
         m = self.metadata
-        return Keyframe(0, m["prompt"], m["negative_prompt"], m["style"], int(m["seed"]))
+        image = KeyframeImage("", m["image_sha256"]) if "image_sha256" in m else None
+        strength = float(m["strength"]) if image else 1.0
+        return Keyframe(0, m["prompt"], m["negative_prompt"], m["style"], int(m["seed"]), image, strength)
 
 
 def seed_noise(shape: tuple[int, ...], seed: int) -> torch.Tensor:
@@ -137,6 +142,10 @@ def _settings_from_metadata(metadata: dict[str, str], name: str) -> RenderSettin
     if metadata.get("style", "none") not in STYLES:
         raise InputError(f"{name}: metadata style {metadata.get('style')!r} is not a known style")
     number("seed", int, 0, MAX_SEED)
+    if "image_sha256" in metadata:  # an image keyframe's: both fields decide its frame keys
+        if not re.fullmatch(r"[0-9a-f]{64}", metadata["image_sha256"]):
+            raise InputError(f"{name}: metadata image_sha256 is not a sha256 hex digest")
+        number("strength", float, 0.0, 1.0)
     return settings
 
 
@@ -188,7 +197,7 @@ def load_conditioning(path: Path, name: str | None = None) -> Conditioning:
                 raise InputError(
                     f"{name}: not a conditioning file made by SD Video Creator (format {FORMAT!r} missing)"
                 )
-            tensors = {key: f.get_tensor(key) for key in f}
+            tensors = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118  (safe_open is not iterable)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001  (safetensors raises several types for a broken file)

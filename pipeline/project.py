@@ -2,7 +2,9 @@
 
 A project file is JSON (see DESIGN.md). `parse_project` turns its decoded data into frozen
 dataclasses or raises `InputError` naming the first field that is wrong. Unknown fields are
-errors; optional fields take the model preset's defaults.
+errors; optional fields take the model preset's defaults. A keyframe's optional `"image"` is a
+picture file relative to the project file (checked and hashed by keyframe_image.py), so only
+`load_project`, or `parse_project` given the project's folder, accepts it.
 """
 
 import json
@@ -12,6 +14,7 @@ from typing import Any
 
 from .errors import InputError
 from .interpolation import EASINGS, INTERPOLATIONS
+from .keyframe_image import KeyframeImage, load_keyframe_image
 from .presets import PRESETS, SCHEDULER_NAMES, preset_for
 from .styles import STYLES
 
@@ -43,15 +46,27 @@ class Keyframe:
     negative_prompt: str = ""
     style: str = "none"
     seed: int = 0
+    image: KeyframeImage | None = None  # the user's own picture; its inverted noise replaces the seed's
+    strength: float = 1.0  # with an image: 1 reproduces it, 0 ignores it (seed noise), between: slerp
 
     def inputs(self) -> dict[str, Any]:
         """What decides this keyframe's conditioning (its position does not)."""
-        return {
+        inputs = {
             "prompt": self.prompt,
             "negative_prompt": self.negative_prompt,
             "style": self.style,
             "seed": self.seed,
         }
+        if self.image is not None:  # only then: keys of keyframes without an image never change
+            inputs |= {"image_sha256": self.image.sha256, "strength": self.strength}
+        return inputs
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"frame": self.frame, **self.inputs()}
+        if self.image is not None:
+            del data["image_sha256"]
+            data["image"] = self.image.source
+        return data
 
 
 @dataclass(frozen=True)
@@ -72,7 +87,7 @@ class Project:
             "fps": self.fps,
             "easing": self.easing,
             "interpolation": self.interpolation,
-            "keyframes": [asdict(k) for k in self.keyframes],
+            "keyframes": [k.to_json() for k in self.keyframes],
         }
 
 
@@ -88,7 +103,7 @@ _PROJECT_FIELDS = {
     "interpolation",
     "keyframes",
 }
-_KEYFRAME_FIELDS = {"frame", "prompt", "negative_prompt", "style", "seed"}
+_KEYFRAME_FIELDS = {"frame", "prompt", "negative_prompt", "style", "seed", "image", "strength"}
 
 
 def _int(data: dict, key: str, where: str, low: int, high: int, default: int | None = None) -> int:
@@ -102,12 +117,12 @@ def _int(data: dict, key: str, where: str, low: int, high: int, default: int | N
     return value
 
 
-def _float(data: dict, key: str, low: float, high: float, default: float) -> float:
+def _float(data: dict, key: str, low: float, high: float, default: float, where: str = "") -> float:
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"{key} must be a number, got {value!r}")
+        raise InputError(f"{where}{key} must be a number, got {value!r}")
     if not low <= value <= high:
-        raise InputError(f"{key} must be between {low} and {high}, got {value}")
+        raise InputError(f"{where}{key} must be between {low} and {high}, got {value}")
     return float(value)
 
 
@@ -143,7 +158,19 @@ def check_size(width: int, height: int) -> None:
             raise InputError(f"{key} must be a multiple of 8 between 64 and {MAX_SIDE}, got {value}")
 
 
-def parse_keyframe(data: Any, where: str, previous: int | None) -> Keyframe:
+def _image(data: dict, where: str, folder: Path | None) -> tuple[KeyframeImage | None, float]:
+    """A keyframe's optional image (resolved against the project's folder) and its strength."""
+    if "image" not in data:
+        if "strength" in data:
+            raise InputError(f"{where}strength is only for a keyframe with an image; this one has none")
+        return None, 1.0
+    if folder is None:
+        raise InputError(f"{where}image needs the project file's folder; load the project from a file")
+    image = load_keyframe_image(folder, data["image"], f"{where}image")
+    return image, _float(data, "strength", 0.0, 1.0, 1.0, where)
+
+
+def parse_keyframe(data: Any, where: str, previous: int | None, folder: Path | None = None) -> Keyframe:
     if not isinstance(data, dict):
         raise InputError(f"{where} must be an object, got {data!r}")
     _unknown(data, _KEYFRAME_FIELDS, f"{where}.")
@@ -156,17 +183,23 @@ def parse_keyframe(data: Any, where: str, previous: int | None) -> Keyframe:
     prompt = _text(data, "prompt", f"{where}.")
     if not prompt.strip():
         raise InputError(f"{where}.prompt is empty")
+    image, strength = _image(data, f"{where}.", folder)
     return Keyframe(
         frame=frame,
         prompt=prompt,
         negative_prompt=_text(data, "negative_prompt", f"{where}.", ""),
         style=_choice(data, "style", f"{where}.", list(STYLES), "none"),
         seed=_int(data, "seed", f"{where}.", 0, MAX_SEED, 0),
+        image=image,
+        strength=strength,
     )
 
 
-def parse_project(data: Any) -> Project:
-    """Check decoded project JSON and build a Project, or raise InputError naming the field."""
+def parse_project(data: Any, folder: Path | None = None) -> Project:
+    """Check decoded project JSON and build a Project, or raise InputError naming the field.
+
+    `folder` is the project file's folder, which keyframe image paths are relative to.
+    """
     if not isinstance(data, dict):
         raise InputError(f"a project must be a JSON object, got {type(data).__name__}")
     _unknown(data, _PROJECT_FIELDS, "")
@@ -191,7 +224,7 @@ def parse_project(data: Any) -> Project:
     keyframes: list[Keyframe] = []
     for i, raw in enumerate(raw_keyframes):
         previous = keyframes[-1].frame if keyframes else None
-        keyframes.append(parse_keyframe(raw, f"keyframes[{i}]", previous))
+        keyframes.append(parse_keyframe(raw, f"keyframes[{i}]", previous, folder))
     return Project(
         settings=settings,
         keyframes=tuple(keyframes),
@@ -217,4 +250,4 @@ def load_project(path: Path) -> Project:
         raise InputError(
             f"project file {path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
-    return parse_project(data)
+    return parse_project(data, path.parent)
