@@ -13,7 +13,10 @@ reproduces the picture and in-betweens travel from it to the neighbouring keyfra
    x'), refined by `FIXED_POINT_ITERATIONS` fixed-point iterations (the exact inverse of the
    step when they converge, as they do for a smooth trained denoiser). Guidance is inverted
    as it is rendered. Exact for euler and ddim; dpm++2m's second-order correction is not
-   inverted, so its reconstruction is looser;
+   inverted, so its reconstruction is looser. Measured on a smooth tiny model, against the
+   VAE's own round trip of the picture: ~36 dB at 4 steps, 59-74 dB at 25 (dpm++2m 33-38);
+   few steps with strong guidance converge slowly (4 steps at guidance 7.5: ~19 dB). The
+   demo model's random UNet is no denoiser, and the iterations do not converge on it;
 4. blend with the seed's noise by `strength`: noise = slerp(seed noise, inverted, strength).
    1 (the default) reproduces the picture, 0 ignores it (a plain prompt + seed keyframe),
    values between keep its layout more or less loosely.
