@@ -49,14 +49,14 @@ def save(image: Image.Image, path: Path, format: str = "PNG") -> Path:
 
 
 def image_project(folder: Path, image: str = "pics/middle.png", **extra) -> Path:
-    """Keyframes at 0, 4, 8 and 12; the one at 4 is a picture (13 frames, 3 segments)."""
+    """Keyframes at 0, 4, 8 and 12; the one at 4 is a picture (13 frames, 3 segments), 2 steps."""
     keyframes = [
         {"frame": 0, "prompt": "a red fox in the snow", "seed": 1},
         {"frame": 4, "prompt": "a meadow", "seed": 2, "image": image, **extra},
         {"frame": 8, "prompt": "a city at night", "seed": 3},
         {"frame": 12, "prompt": "a quiet lake", "seed": 4},
     ]
-    return write_project(folder / "project.json", keyframes)
+    return write_project(folder / "project.json", keyframes, steps=2)
 
 
 # --- The project file ---------------------------------------------------------------------
@@ -270,7 +270,7 @@ def test_the_keyframe_frame_redraws_the_picture(smooth_model_dir, scheduler):
 
 
 def test_inversion_is_deterministic_and_strength_blends_toward_the_seed(demo_model_dir, tmp_path):
-    model, settings = load_model("demo"), RenderSettings("demo", 64, 64, 4, 0.0, "euler")
+    model, settings = load_model("demo"), RenderSettings("demo", 64, 64, 2, 0.0, "euler")
     path = save(picture(), tmp_path / "pics" / "middle.png")
     keyframe = load_project(image_project(tmp_path)).keyframes[1]
     first = encode_image_keyframe(model, settings, Image.open(path), keyframe)
