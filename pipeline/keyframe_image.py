@@ -84,7 +84,7 @@ def check_image_bytes(data: bytes, name: str) -> Image.Image:
         _decode(lambda: (image.seek(0), image.load()), name)
     if image.mode not in _CONVERTIBLE_MODES | _ALPHA_MODES:
         raise InputError(
-            f"{name}: images of mode {image.mode} (16-bit or float) are not supported; save it as 8-bit RGB"
+            f"{name}: images of mode {image.mode} (over 8 bits a channel) are not supported; save it as 8-bit RGB"
         )
     return _to_rgb(ImageOps.exif_transpose(image))
 
