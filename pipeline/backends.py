@@ -25,10 +25,17 @@ class LocalBackend:
         self.options = options  # memory options; None: the device's defaults (memory.py)
 
     def encode(self, settings: RenderSettings, keyframe: Keyframe):
+        """A keyframe's conditioning; an image keyframe's picture is inverted (see inversion.py)."""
         from .conditioning import encode_keyframe
         from .models import load_model
 
-        return encode_keyframe(load_model(settings.model, self.options), settings, keyframe)
+        model = load_model(settings.model, self.options)
+        if keyframe.image is not None:
+            from .inversion import encode_image_keyframe
+            from .keyframe_image import open_keyframe_image
+
+            return encode_image_keyframe(model, settings, open_keyframe_image(keyframe.image), keyframe)
+        return encode_keyframe(model, settings, keyframe)
 
     def render(self, settings: RenderSettings, frames: list) -> list[np.ndarray]:
         """(H, W, 3) uint8 images for a batch of conditioning tensor dicts."""

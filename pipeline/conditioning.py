@@ -10,7 +10,8 @@ diffusers pipeline arguments they feed:
                                                 original (h, w), crop top-left (y, x), target (h, w)
     latents                        (1, C, H/f, W/f)  starting noise from the seed
 
-plus string metadata (format, model, render settings, prompt, seed). Files are .safetensors:
+plus string metadata (format, model, render settings, prompt, seed; for an image keyframe also
+`image_sha256` and `strength`, see inversion.py). Files are .safetensors:
 never pickle. `load_conditioning` treats every file as hostile and raises InputError on
 anything that is not exactly what `save_conditioning` writes. Every tensor is interpolated
 between two keyframes (`blend`); the renderer turns add_time_ids back into the pipeline's
@@ -18,6 +19,7 @@ original_size / crops_coords_top_left / target_size arguments (backends.py).
 """
 
 import math
+import re
 import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,6 +30,7 @@ from safetensors.torch import save_file
 
 from .errors import InputError
 from .interpolation import INTERPOLATIONS, lerp, slerp
+from .keyframe_image import KeyframeImage
 from .limits import limits
 from .models import LoadedModel
 from .presets import SCHEDULER_NAMES
@@ -61,7 +64,9 @@ class Conditioning:
     @property
     def keyframe(self) -> Keyframe:
         m = self.metadata
-        return Keyframe(0, m["prompt"], m["negative_prompt"], m["style"], int(m["seed"]))
+        image = KeyframeImage("", m["image_sha256"]) if "image_sha256" in m else None
+        strength = float(m["strength"]) if image else 1.0
+        return Keyframe(0, m["prompt"], m["negative_prompt"], m["style"], int(m["seed"]), image, strength)
 
 
 def sdxl_time_ids(settings: RenderSettings) -> torch.Tensor:
@@ -155,6 +160,10 @@ def _settings_from_metadata(metadata: dict[str, str], name: str) -> RenderSettin
     if metadata.get("style") not in STYLES:
         raise InputError(f"{name}: metadata style {metadata.get('style')!r} is not a known style")
     number("seed", int, 0, MAX_SEED)
+    if "image_sha256" in metadata:  # an image keyframe's: both fields decide its frame keys
+        if not re.fullmatch(r"[0-9a-f]{64}", metadata["image_sha256"]):
+            raise InputError(f"{name}: metadata image_sha256 is not a sha256 hex digest")
+        number("strength", float, 0.0, 1.0)
     return settings
 
 

@@ -2,7 +2,9 @@
 
 A project file is JSON (see DESIGN.md). `parse_project` turns its decoded data into frozen
 dataclasses or raises `InputError` naming the first field that is wrong. Unknown fields are
-errors; optional fields take the model preset's defaults.
+errors; optional fields take the model preset's defaults. A keyframe's optional `"image"` is a
+picture file relative to the project file (checked and hashed by keyframe_image.py), so only
+`load_project`, or `parse_project` given the project's folder, accepts it.
 """
 
 import json
@@ -12,6 +14,7 @@ from typing import Any
 
 from .errors import InputError, show
 from .interpolation import EASINGS, INTERPOLATIONS
+from .keyframe_image import KeyframeImage, load_keyframe_image
 from .limits import env_var, limits
 from .presets import PRESETS, SCHEDULER_NAMES, preset_for
 from .styles import STYLES
@@ -39,15 +42,27 @@ class Keyframe:
     negative_prompt: str = ""
     style: str = "none"
     seed: int = 0
+    image: KeyframeImage | None = None  # the user's own picture; its inverted noise replaces the seed's
+    strength: float = 1.0  # with an image: 1 reproduces it, 0 ignores it (seed noise), between: slerp
 
     def inputs(self) -> dict[str, Any]:
         """What decides this keyframe's conditioning (its position does not)."""
-        return {
+        inputs = {
             "prompt": self.prompt,
             "negative_prompt": self.negative_prompt,
             "style": self.style,
             "seed": self.seed,
         }
+        if self.image is not None:  # only then: keys of keyframes without an image never change
+            inputs |= {"image_sha256": self.image.sha256, "strength": self.strength}
+        return inputs
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"frame": self.frame, **self.inputs()}
+        if self.image is not None:
+            del data["image_sha256"]
+            data["image"] = self.image.source
+        return data
 
 
 @dataclass(frozen=True)
@@ -68,7 +83,7 @@ class Project:
             "fps": self.fps,
             "easing": self.easing,
             "interpolation": self.interpolation,
-            "keyframes": [asdict(k) for k in self.keyframes],
+            "keyframes": [k.to_json() for k in self.keyframes],
         }
 
 
@@ -84,7 +99,7 @@ _PROJECT_FIELDS = {
     "interpolation",
     "keyframes",
 }
-_KEYFRAME_FIELDS = {"frame", "prompt", "negative_prompt", "style", "seed"}
+_KEYFRAME_FIELDS = {"frame", "prompt", "negative_prompt", "style", "seed", "image", "strength"}
 
 
 def _int(data: dict, key: str, where: str, low: int, high: int, default: int | None = None, limit: str = "") -> int:
@@ -100,12 +115,12 @@ def _int(data: dict, key: str, where: str, low: int, high: int, default: int | N
     return value
 
 
-def _float(data: dict, key: str, low: float, high: float, default: float) -> float:
+def _float(data: dict, key: str, low: float, high: float, default: float, where: str = "") -> float:
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"{key} must be a number, got {show(value)}")
+        raise InputError(f"{where}{key} must be a number, got {show(value)}")
     if not low <= value <= high:
-        raise InputError(f"{key} must be between {low} and {high}, got {show(value)}")
+        raise InputError(f"{where}{key} must be between {low} and {high}, got {show(value)}")
     return float(value)
 
 
@@ -141,7 +156,19 @@ def check_size(width: int, height: int) -> None:
             raise InputError(f"{key} must be a multiple of 8 and at least 64, got {value}")
 
 
-def parse_keyframe(data: Any, where: str, previous: int | None) -> Keyframe:
+def _image(data: dict, where: str, folder: Path | None) -> tuple[KeyframeImage | None, float]:
+    """A keyframe's optional image (resolved against the project's folder) and its strength."""
+    if "image" not in data:
+        if "strength" in data:
+            raise InputError(f"{where}strength is only for a keyframe with an image; this one has none")
+        return None, 1.0
+    if folder is None:
+        raise InputError(f"{where}image needs the project file's folder; load the project from a file")
+    image = load_keyframe_image(folder, data["image"], f"{where}image")
+    return image, _float(data, "strength", 0.0, 1.0, 1.0, where)
+
+
+def parse_keyframe(data: Any, where: str, previous: int | None, folder: Path | None = None) -> Keyframe:
     if not isinstance(data, dict):
         raise InputError(f"{where} must be an object, got {show(data)}")
     _unknown(data, _KEYFRAME_FIELDS, f"{where}.")
@@ -166,12 +193,15 @@ def parse_keyframe(data: Any, where: str, previous: int | None) -> Keyframe:
     prompt = _text(data, "prompt", f"{where}.")
     if not prompt.strip():
         raise InputError(f"{where}.prompt is empty")
+    image, strength = _image(data, f"{where}.", folder)
     return Keyframe(
         frame=frame,
         prompt=prompt,
         negative_prompt=_text(data, "negative_prompt", f"{where}.", ""),
         style=_choice(data, "style", f"{where}.", list(STYLES), "none"),
         seed=_int(data, "seed", f"{where}.", 0, MAX_SEED, 0),
+        image=image,
+        strength=strength,
     )
 
 
@@ -194,8 +224,11 @@ def parse_settings(data: dict) -> RenderSettings:
     )
 
 
-def parse_project(data: Any) -> Project:
-    """Check decoded project JSON and build a Project, or raise InputError naming the field."""
+def parse_project(data: Any, folder: Path | None = None) -> Project:
+    """Check decoded project JSON and build a Project, or raise InputError naming the field.
+
+    `folder` is the project file's folder, which keyframe image paths are relative to.
+    """
     if not isinstance(data, dict):
         raise InputError(f"a project must be a JSON object, got {type(data).__name__}")
     _unknown(data, _PROJECT_FIELDS, "")
@@ -206,7 +239,7 @@ def parse_project(data: Any) -> Project:
     keyframes: list[Keyframe] = []
     for i, raw in enumerate(raw_keyframes):
         previous = keyframes[-1].frame if keyframes else None
-        keyframes.append(parse_keyframe(raw, f"keyframes[{i}]", previous))
+        keyframes.append(parse_keyframe(raw, f"keyframes[{i}]", previous, folder))
     return Project(
         settings=settings,
         keyframes=tuple(keyframes),
@@ -227,11 +260,14 @@ def load_project(path: Path) -> Project:
         text = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read project file {path}: {exc.strerror}") from None
-    return loads_project(text, f"project file {path}")
+    return loads_project(text, f"project file {path}", path.parent)
 
 
-def loads_project(text: str | bytes, name: str = "the project") -> Project:
-    """Parse project JSON text (an upload, a text box); every problem becomes an InputError."""
+def loads_project(text: str | bytes, name: str = "the project", folder: Path | None = None) -> Project:
+    """Parse project JSON text (an upload, a text box); every problem becomes an InputError.
+
+    `folder` is where keyframe image paths are resolved; without one, image keyframes are refused.
+    """
     size = len(text.encode("utf-8", "replace") if isinstance(text, str) else text)
     limits().check("max_project_bytes", name, size)
     try:
@@ -240,4 +276,4 @@ def loads_project(text: str | bytes, name: str = "the project") -> Project:
         raise InputError(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except (ValueError, RecursionError) as exc:  # not UTF-8, a number of thousands of digits, nesting too deep
         raise InputError(f"{name} is not valid JSON: {str(exc)[:200]}") from None
-    return parse_project(data)
+    return parse_project(data, folder)

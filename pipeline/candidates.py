@@ -1,0 +1,54 @@
+"""Candidates: a prompt row rendered from several seeds at once, for the user to pick one.
+
+Candidate k is the keyframe with seed `seed + k`, stored in the frame store under that
+keyframe's own key (timeline.keyframe_key). Picking one puts its seed in the project, so the
+keyframe's frame is already rendered; a re-roll (the next seeds) renders new ones and leaves
+the earlier ones in the store, so going back costs nothing.
+
+CPU kernels may round differently for a batch of four than for one, so a candidate can differ
+from the same keyframe rendered alone by at most one level on a few pixels; the store keeps
+whichever was rendered first, and both the timeline and `/generate` then read that one.
+"""
+
+from dataclasses import replace
+
+import numpy as np
+
+from .errors import InputError
+from .frame_store import FrameStore
+from .project import MAX_SEED, Keyframe, RenderSettings
+from .renderer import Backend
+from .timeline import keyframe_key
+
+MAX_CANDIDATES = 16  # one batch; more would strain a GPU's memory at 1024 px
+
+
+def check_candidates(keyframe: Keyframe, count: int) -> None:
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_CANDIDATES:
+        raise InputError(f"count must be a whole number from 1 to {MAX_CANDIDATES}, got {count!r}")
+    if keyframe.seed + count - 1 > MAX_SEED:
+        raise InputError(f"seed must be at most {MAX_SEED - count + 1} for {count} candidates, got {keyframe.seed}")
+
+
+def candidate_keyframes(keyframe: Keyframe, count: int) -> list[Keyframe]:
+    """The keyframe with seeds seed, seed + 1, ..., seed + count - 1."""
+    return [replace(keyframe, seed=keyframe.seed + k) for k in range(count)]
+
+
+def render_candidates(
+    settings: RenderSettings, keyframe: Keyframe, count: int, store: FrameStore, backend: Backend
+) -> list[tuple[int, np.ndarray]]:
+    """(seed, (H, W, 3) uint8 image) for each candidate; the missing ones rendered in one batch."""
+    # 1. Check the input.
+    check_candidates(keyframe, count)
+    # 2. Each candidate's key; those already in the store cost nothing.
+    candidates = candidate_keyframes(keyframe, count)
+    keys = [keyframe_key(settings, k) for k in candidates]
+    missing = [(k, key) for k, key in zip(candidates, keys, strict=True) if not store.has(key)]
+    # 3. Encode and render the missing ones in one batch, storing each under its keyframe key.
+    if missing:
+        tensors = [backend.encode(settings, k).tensors for k, _ in missing]
+        images = backend.render(settings, tensors)
+        for (_, key), image in zip(missing, images, strict=True):
+            store.write(key, image)
+    return [(k.seed, store.read(key)) for k, key in zip(candidates, keys, strict=True)]
