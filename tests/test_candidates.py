@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from fake_backend import CountingBackend
 
 from pipeline.backends import LocalBackend
 from pipeline.candidates import MAX_CANDIDATES, render_candidates
@@ -19,17 +20,6 @@ from pipeline.timeline import keyframe_key
 
 SETTINGS = RenderSettings("demo", 64, 64, 4, 0.0, "euler")
 ROW = Keyframe(0, "a red fox in the snow", seed=5)
-
-
-class CountingBackend(LocalBackend):
-    """The local backend, recording the size of every batch it renders."""
-
-    def __init__(self) -> None:
-        self.batches: list[int] = []
-
-    def render(self, settings, frames):
-        self.batches.append(len(frames))
-        return super().render(settings, frames)
 
 
 @pytest.fixture(scope="module")

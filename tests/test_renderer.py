@@ -4,6 +4,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from fake_backend import CountingBackend
 
 from pipeline.backends import LocalBackend
 from pipeline.frame_store import FrameStore
@@ -17,18 +18,6 @@ KEYFRAMES = [
     {"frame": 19, "prompt": "a quiet lake", "style": "watercolor", "seed": 3},
 ]
 PROJECT = parse_project({"model": "demo", "width": 64, "height": 64, "steps": 2, "keyframes": KEYFRAMES})
-
-
-class CountingBackend(LocalBackend):
-    """The local backend, counting the frames it is asked to render."""
-
-    def __init__(self):
-        super().__init__()
-        self.frames_rendered = 0
-
-    def render(self, settings, frames):
-        self.frames_rendered += len(frames)
-        return super().render(settings, frames)
 
 
 @pytest.fixture(scope="module")
