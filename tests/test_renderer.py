@@ -71,7 +71,6 @@ def test_a_keyframes_frame_is_the_image_render_keyframe_gives(rendered, tmp_path
         image, _ = render_keyframe(settings, keyframe, FrameStore(tmp_path / str(keyframe.frame)), backend)
         assert backend.frames_rendered == 1
         assert np.abs(image.astype(int) - rendered.read(plan.key)).max() <= 1
-        backend.frames_rendered = 0
 
 
 def test_a_second_project_file_sharing_the_store_sees_stale_frames_after_an_edit(rendered, tmp_path):
