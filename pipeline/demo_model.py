@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -27,7 +28,7 @@ def demo_model_dir() -> Path:
     """The demo model's folder, built on first use."""
     folder = cache_root() / "models" / DEMO_VERSION
     if not (folder / "model_index.json").exists():
-        _build_into(folder)
+        build_model_folder(folder, build_demo_pipeline)
     return folder
 
 
@@ -39,7 +40,12 @@ def _byte_level_tokenizer_files(folder: Path) -> None:
     (folder / "merges.txt").write_text("#version: 0.2\n")
 
 
-def _build_into(folder: Path) -> None:
+def build_model_folder(folder: Path, build_pipeline: Callable[[CLIPTokenizer], StableDiffusionPipeline]) -> None:
+    """Save build_pipeline(byte-level tokenizer) as a diffusers folder, atomically.
+
+    The tokenizer folder keeps the slow tokenizer's vocab.json and merges.txt beside
+    tokenizer.json, so older transformers (and tools built on them) load it too.
+    """
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".building-") as tmp:
         build_dir = Path(tmp) / "model"
@@ -50,7 +56,7 @@ def _build_into(folder: Path) -> None:
         tokenizer = CLIPTokenizer(
             vocab=str(tokenizer_dir / "vocab.json"), merges=str(tokenizer_dir / "merges.txt"), model_max_length=77
         )
-        pipe = build_demo_pipeline(tokenizer)
+        pipe = build_pipeline(tokenizer)
         pipe.save_pretrained(build_dir)
         try:
             os.replace(build_dir, folder)

@@ -1,0 +1,280 @@
+"""The benchmark's timed runs, each returning plain numbers (bench.py puts them side by side).
+
+In-process runs share one loaded model: the re-render story, our renderer against the bare
+diffusers loop at several batch sizes, mp4 encoding. Whole-process runs go through a
+subprocess, so that their peak memory and what they imported can be read from outside: the
+CLI (cold, and with every frame cached) and the peer, stable-diffusion-videos' walk().
+Timings on CUDA synchronize the device before the clock is read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .conditioning import blend
+from .frame_store import FrameStore
+from .project import Keyframe, Project, RenderSettings
+from .renderer import Backend, render_project
+from .timeline import plan_timeline
+from .video import DEFAULT_CRF, DEFAULT_PRESET, write_video
+
+ROOT = Path(__file__).resolve().parents[1]  # the repository: subprocesses import pipeline from here
+PROMPTS = (
+    "a glass greenhouse in fog",
+    "a copper robot tending roses",
+    "a lighthouse at dawn",
+    "a night market in the rain",
+    "a red fox in the snow",
+)
+
+
+def sync(device: str) -> None:
+    if device == "cuda":
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def reset_gpu_peak(device: str) -> None:
+    if device == "cuda":
+        import torch
+
+        torch.cuda.reset_peak_memory_stats()
+
+
+def gpu_peak_mb(device: str) -> float | None:
+    """Peak GPU memory allocated since reset_gpu_peak, or None off CUDA."""
+    if device != "cuda":
+        return None
+    import torch
+
+    return round(torch.cuda.max_memory_allocated() / 2**20, 1)
+
+
+def timed(run: Callable[[], object], device: str) -> tuple[float, object]:
+    """Seconds a call takes, the device's queued work included."""
+    sync(device)
+    started = time.perf_counter()
+    result = run()
+    sync(device)
+    return time.perf_counter() - started, result
+
+
+def make_project(settings: RenderSettings, positions: list[int], fps: int = 12) -> Project:
+    keyframes = tuple(Keyframe(f, PROMPTS[i % len(PROMPTS)], seed=i + 1) for i, f in enumerate(positions))
+    return Project(settings, keyframes, fps=fps)
+
+
+# 1. Re-render after one edit ------------------------------------------------------------
+
+
+def edit_story(project: Project, store: FrameStore, backend: Backend, batch: int, device: str) -> dict:
+    """Render everything, edit the middle keyframe, render again: what was redone, and how long."""
+    full_s, full = timed(lambda: render_project(project, store, backend, batch_size=batch), device)
+    middle = len(project.keyframes) // 2
+    keyframes = list(project.keyframes)
+    keyframes[middle] = replace(keyframes[middle], prompt=keyframes[middle].prompt + ", in autumn")
+    edited = replace(project, keyframes=tuple(keyframes))
+    edit_s, edit = timed(lambda: render_project(edited, store, backend, batch_size=batch), device)
+    # The two segments touching the edited keyframe, without their unchanged outer keyframes.
+    expected = range(keyframes[middle - 1].frame + 1, keyframes[middle + 1].frame)
+    changed = [a.index for a, b in zip(plan_timeline(project), plan_timeline(edited), strict=True) if a.key != b.key]
+    return {
+        "frames_total": project.frame_count,
+        "full": {"frames": full.rendered, "seconds": round(full_s, 3)},
+        "edit": {"frames": edit.rendered, "seconds": round(edit_s, 3), "reused": edit.reused},
+        "expected_frames": len(expected),
+        "exact": edit.rendered == len(expected) and changed == list(expected),
+        "edited_project": edited,
+    }
+
+
+# 3, 4. Our renderer against the bare diffusers loop, and batch scaling --------------------
+
+
+def bare_diffusers_loop(pipe, settings: RenderSettings, frames: list[dict], out_dir: Path, device, dtype) -> None:
+    """The simplest loop a diffusers user writes: one pipeline call per frame, then save it."""
+    for i, tensors in enumerate(frames):
+        image = pipe(
+            **{name: t.to(device, dtype) for name, t in tensors.items()},
+            num_inference_steps=settings.steps,
+            guidance_scale=settings.guidance,
+            width=settings.width,
+            height=settings.height,
+        ).images[0]
+        image.save(out_dir / f"{i:05d}.png")
+
+
+def renderer_vs_bare(
+    project: Project, work: Path, backend: Backend, model, batches: tuple[int, ...], repeats: int, device: str
+) -> dict:
+    """In-between frames/s of our renderer at each batch size and of the bare loop, same frames.
+
+    The bare loop is handed every frame's tensors ready-made (not timed); ours is timed from the
+    project's keyframes: planning, encoding, blending, rendering and writing the frames.
+    """
+    store = FrameStore(work / "throughput-frames")
+    plans = plan_timeline(project)
+    inbetweens = [p for p in plans if not p.is_keyframe]
+    render_project(project, store, backend, batch_size=max(batches))  # warm-up; keyframe frames stay
+    encoded = {k: backend.encode(project.settings, k) for k in project.keyframes}
+    tensors = [blend(encoded[p.start], encoded[p.end], p.t, project.interpolation) for p in inbetweens]
+    pipe = model.pipelines[project.settings.scheduler]
+    bare_dir = work / "bare-frames"
+    bare_dir.mkdir(exist_ok=True)
+    bare_diffusers_loop(pipe, project.settings, tensors[:1], bare_dir, model.device, model.dtype)  # warm-up
+
+    def ours(batch: int) -> float:
+        for plan in inbetweens:
+            store.path(plan.key).unlink()
+        seconds, report = timed(lambda: render_project(project, store, backend, batch_size=batch), device)
+        assert report.rendered == len(inbetweens), report
+        return seconds
+
+    def bare() -> float:
+        return timed(
+            lambda: bare_diffusers_loop(pipe, project.settings, tensors, bare_dir, model.device, model.dtype), device
+        )[0]
+
+    samples: dict[str, list[float]] = {"bare": [], **{f"batch {b}": [] for b in batches}}
+    for _ in range(repeats):  # interleaved, so a noisy neighbour hits every variant alike
+        samples["bare"].append(bare())
+        for b in batches:
+            samples[f"batch {b}"].append(ours(b))
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    diff = max(
+        int(np.abs(store.read(p.key).astype(int) - np.asarray(Image.open(bare_dir / f"{i:05d}.png")).astype(int)).max())
+        for i, p in enumerate(inbetweens)
+    )
+    n = len(inbetweens)
+    return {
+        "frames": n,
+        "bare": {"seconds": round(medians["bare"], 3), "fps": round(n / medians["bare"], 3)},
+        "batches": [
+            {"batch": b, "seconds": round(medians[f"batch {b}"], 3), "fps": round(n / medians[f"batch {b}"], 3)}
+            for b in batches
+        ],
+        "max_pixel_diff": diff,  # ours vs the bare loop's PNGs, 0-255
+        "samples": {name: [round(v, 3) for v in values] for name, values in samples.items()},
+    }
+
+
+# 5. Video encoding ------------------------------------------------------------------------
+
+
+def video_encoding(frames: list[np.ndarray], work: Path, side: int, repeats: int, fps: int) -> dict:
+    """mp4 frames/s at side x side: encoding frames in memory, and assembly from the frame store.
+
+    Assembly is what a render ends with: read every frame's PNG, encode. x264's medium preset
+    (its own default) is timed once beside ours, for the file size it would save.
+    """
+    big = [np.asarray(Image.fromarray(f).resize((side, side), Image.BICUBIC)) for f in frames]
+    store = FrameStore(work / "video-frames")
+    keys = [f"{i:064x}" for i in range(len(big))]
+    for key, frame in zip(keys, big, strict=True):
+        store.write(key, frame)
+    path = work / "encode.mp4"
+    write_video(big[:4], path, fps)  # warm-up: ffmpeg's first start reads its binary from disk
+    encode_s = statistics.median(timed(lambda: write_video(big, path, fps), "cpu")[0] for _ in range(repeats))
+    size = path.stat().st_size
+    assemble_s = statistics.median(
+        timed(lambda: write_video((store.read(k) for k in keys), path, fps), "cpu")[0] for _ in range(repeats)
+    )
+    medium_s, _ = timed(lambda: write_video(big, path, fps, preset="medium"), "cpu")
+    return {
+        "width": side,
+        "height": side,
+        "frames": len(big),
+        "preset": DEFAULT_PRESET,
+        "crf": DEFAULT_CRF,
+        "encode_fps": round(len(big) / encode_s, 1),
+        "assembly_fps": round(len(big) / assemble_s, 1),
+        "bytes": size,
+        "medium": {"encode_fps": round(len(big) / medium_s, 1), "bytes": path.stat().st_size},
+    }
+
+
+# 2, 6, 7. Whole processes -----------------------------------------------------------------
+
+# Runs the CLI, then reports what it imported and its peak GPU memory on the last line.
+_CLI_PROBE = """
+import json, sys
+from pipeline.__main__ import main
+code = main(sys.argv[1:])
+gpu = None
+if "torch" in sys.modules:
+    import torch
+    gpu = torch.cuda.max_memory_allocated() if torch.cuda.is_available() else None
+print(json.dumps({"rc": code, "torch": "torch" in sys.modules, "diffusers": "diffusers" in sys.modules, "gpu": gpu}))
+"""
+
+
+def run_process(argv: list[str], env: dict[str, str], cwd: Path) -> dict:
+    """Run a command to its end: wall seconds, peak RSS (from the kernel), exit code, output lines."""
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        lines = out.read().decode(errors="replace").splitlines()
+    return {
+        "seconds": round(seconds, 3),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # ru_maxrss is in KiB on Linux
+        "rc": process.returncode,
+        "lines": lines,
+    }
+
+
+def cli_render(project: Project, store_dir: Path, work: Path, env: dict[str, str], name: str) -> dict:
+    """`python -m pipeline render PROJECT --json` in its own process, with what it imported."""
+    project_file = work / f"{name}.json"
+    project_file.write_text(json.dumps(project.to_json()))
+    argv = [sys.executable, "-c", _CLI_PROBE, "render", str(project_file), "--out", str(work / f"{name}.mp4")]
+    result = run_process([*argv, "--cache", str(store_dir), "--json"], env, ROOT)
+    if result["rc"] != 0:
+        raise RuntimeError(f"the CLI render failed ({result['rc']}): " + "\n".join(result["lines"][-20:]))
+    report, probe = (json.loads(line) for line in result["lines"][-2:])
+    return {
+        "frames_total": report["frames_total"],
+        "rendered": report["rendered"],
+        "render_seconds": report["seconds"],
+        "process_seconds": result["seconds"],
+        "peak_rss_mb": result["peak_rss_mb"],
+        "gpu_peak_mb": None if probe["gpu"] is None else round(probe["gpu"] / 2**20, 1),
+        "torch_imported": probe["torch"],
+        "diffusers_imported": probe["diffusers"],
+    }
+
+
+def peer_walk(model_dir: Path, settings: RenderSettings, frames: int, batch: int, work: Path, env: dict) -> dict:
+    """The peer's walk() on the same model folder: set up its venv once, then one timed process."""
+    setup = Path(os.environ.get("SDVC_PEER_DIR", "/work/shared/peer"))
+    python = subprocess.run(["bash", str(setup / "setup.sh")], check=True, capture_output=True, text=True)
+    peer_python = python.stdout.strip().splitlines()[-1]
+    argv = [peer_python, str(setup / "walk.py"), str(model_dir), "--frames", str(frames), "--size", str(settings.width)]
+    argv += ["--steps", str(settings.steps), "--batch", str(batch), "--guidance", str(settings.guidance)]
+    result = run_process([*argv, "--out", str(work / "peer-out")], env, work)
+    if result["rc"] != 0:
+        raise RuntimeError(f"the peer's walk failed ({result['rc']}): " + "\n".join(result["lines"][-20:]))
+    reported = json.loads(result["lines"][-1])
+    return {
+        "frames": reported["frames"],
+        "walk_seconds": reported["seconds"],
+        "process_seconds": result["seconds"],
+        "peak_rss_mb": result["peak_rss_mb"],
+        "device": "cpu",  # walk.py never moves the pipeline off the CPU
+    }
