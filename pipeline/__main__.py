@@ -19,7 +19,7 @@ from .errors import InputError, ModelLoadError
 from .frame_store import FrameStore
 from .presets import cache_root
 from .project import load_project
-from .renderer import project_frames, render_project
+from .renderer import iter_project_frames, render_project
 from .timeline import FrameState, plan_timeline, segment_status
 from .video import FORMATS, write_video
 
@@ -68,7 +68,7 @@ def _render(args: argparse.Namespace) -> dict:
             project_id=project_id(args.project),
             progress=progress,
         )
-    video = write_video(project_frames(project, store), args.out, project.fps)
+    video = write_video(iter_project_frames(project, store), args.out, project.fps)
     print(f"{report.frames_total} frames: {report.rendered} rendered, {report.reused} reused; wrote {video}")
     return {**report.__dict__, "video": str(video)}
 

@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--frames", type=int, default=100, help="frames of the 5-keyframe project (default 100)")
     parser.add_argument("--inbetweens", type=int, help="in-between frames in runs 3 and 4 (default: by size)")
     parser.add_argument("--repeats", type=int, help="repeats of each timed run; medians are reported")
-    parser.add_argument("--walk-frames", type=int, default=50, help="frames of the CLI and peer walk (default 50)")
+    parser.add_argument("--walk-frames", type=int, help="frames of the CLI and peer walk (default: by size)")
     parser.add_argument(
         "--threads",
         type=int,
@@ -68,6 +68,8 @@ def _check(args: argparse.Namespace) -> None:
         value = getattr(args, name)
         if value is not None and value < low:
             raise SystemExit(f"error: --{name.replace('_', '-')} must be at least {low}, got {value}")
+    if args.peer and args.device == "cuda":
+        raise SystemExit("error: --peer needs --device cpu: the peer's walk.py never moves its model off the CPU")
     if args.device == "cuda":
         import torch
 
@@ -129,10 +131,11 @@ def run(args: argparse.Namespace) -> dict:
     _progress("building and loading the model")
     name = model_name(size)
     settings = RenderSettings(name, size.width, size.height, size.steps, 0.0, "euler")
-    load_s, model = runs.timed(lambda: load_model(name), args.device)
+    load_t, model = runs.timed(lambda: load_model(name), args.device)
     backend = LocalBackend()
     repeats = args.repeats or size.repeats
     inbetweens = args.inbetweens or size.inbetweens
+    walk_frames = args.walk_frames or size.walk_frames
     last = args.frames - 1
     edit_project = runs.make_project(settings, [round(i * last / 4) for i in range(5)])
     result: dict = {
@@ -148,7 +151,7 @@ def run(args: argparse.Namespace) -> dict:
             "dtype": str(model.dtype).removeprefix("torch."),
             "batch": DEFAULT_BATCH,
             "repeats": repeats,
-            "model_load_seconds": round(load_s, 3),
+            "model_load_seconds": round(load_t.seconds, 3),
             "gflop_per_frame": _gflop_per_frame(backend, edit_project),
         },
     }
@@ -176,17 +179,17 @@ def run(args: argparse.Namespace) -> dict:
         result["video"] = runs.video_encoding(frames, work, VIDEO_SIDE, repeats, edited.fps)
         # 6. A whole cold CLI render (model load, frames, mp4) of a two-keyframe walk: memory, and the peer's match.
         _progress("cold CLI render (whole process)")
-        walk = runs.make_project(settings, [0, args.walk_frames - 1])
+        walk = runs.make_project(settings, [0, walk_frames - 1])
         cold = runs.cli_render(walk, work / "cold-frames", work, env, "cold")
         result["memory"] = {
             "peak_rss_mb": cold["peak_rss_mb"],
             "gpu_peak_mb": gpu_peak_mb,  # over the edit story's two in-process renders
         }
-        result["walk"] = {"frames": args.walk_frames, "ours_cli": cold}
+        result["walk"] = {"frames": walk_frames, "ours_cli": cold}
         # 7. The peer on the same folder, frames, size and steps.
         if args.peer:
             _progress("the peer's walk()")
-            peer = runs.peer_walk(model_folder(size), settings, args.walk_frames, DEFAULT_BATCH, work, env)
+            peer = runs.peer_walk(model_folder(size), settings, walk_frames, DEFAULT_BATCH, work, env)
             result["walk"]["peer"] = peer
     result["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     result["targets"] = TARGETS
@@ -197,18 +200,19 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b else "-"
 
 
-def table(r: dict) -> str:
-    """The results side by side, one line per measure."""
-    s, m = r["settings"], r["machine"]
-    t, re, noop, v, w = r["throughput"], r["rerender"], r["noop"], r["video"], r["walk"]
-    ours8 = next(b for b in t["batches"] if b["batch"] == s["batch"])
+def _rows(r: dict) -> list[tuple[str, str, str, str, str]]:
+    """One row per measure: what, ours, the reference, ours/reference (wall; CPU time), target or check."""
+    s, t, re, noop, v, w = r["settings"], r["throughput"], r["rerender"], r["noop"], r["video"], r["walk"]
+    ours = next(b for b in t["batches"] if b["batch"] == s["batch"])
+    full, edit = re["full"], re["edit"]
+    gpu = r["memory"]["gpu_peak_mb"]
     rows = [
-        ("measure", "ours", "reference", "ratio", "target / check"),
+        ("measure", "ours", "reference", "ratio: wall (cpu)", "target / check"),
         (
             f"1 re-render after 1 edit ({re['frames_total']} fr)",
-            f"{re['edit']['frames']} fr {re['edit']['seconds']:.2f} s",
-            f"full: {re['full']['frames']} fr {re['full']['seconds']:.2f} s",
-            _ratio(re["edit"]["seconds"], re["full"]["seconds"]),
+            f"{edit['frames']} fr {edit['seconds']:.2f} s",
+            f"full: {full['frames']} fr {full['seconds']:.2f} s",
+            f"{_ratio(edit['seconds'], full['seconds'])} ({_ratio(edit['cpu_seconds'], full['cpu_seconds'])})",
             f"exactly 2 segments ({re['expected_frames']} fr): {'yes' if re['exact'] else 'NO'}",
         ),
         (
@@ -220,55 +224,65 @@ def table(r: dict) -> str:
         ),
         (
             f"3 in-betweens vs bare diffusers ({t['frames']} fr)",
-            f"{ours8['fps']:.2f} fr/s",
+            f"{ours['fps']:.2f} fr/s",
             f"bare loop {t['bare']['fps']:.2f} fr/s",
-            f"{_ratio(ours8['seconds'], t['bare']['seconds'])} time",
+            f"{_ratio(ours['seconds'], t['bare']['seconds'])} ({_ratio(ours['cpu_seconds'], t['bare']['cpu_seconds'])})",
             f"<= {TARGETS['time_ratio_vs_bare']}x; max pixel diff {t['max_pixel_diff']}",
         ),
         (
             "4 batch scaling (fr/s)",
             ", ".join(f"b{b['batch']} {b['fps']:.2f}" for b in t["batches"]),
-            "",
-            f"b{t['batches'][-1]['batch']}/b1 {_ratio(t['batches'][-1]['fps'], t['batches'][0]['fps'])}",
+            "batch 1",
+            f"b{t['batches'][-1]['batch']}: {_ratio(t['batches'][0]['seconds'], t['batches'][-1]['seconds'])} "
+            f"({_ratio(t['batches'][0]['cpu_seconds'], t['batches'][-1]['cpu_seconds'])}) speed",
             "",
         ),
         (
             f"5 mp4 {v['width']}x{v['height']} ({v['preset']}, crf {v['crf']})",
-            f"{v['encode_fps']:.0f} fr/s encode, {v['assembly_fps']:.0f} with PNG reads; {v['bytes'] // 1024} KB",
-            f"x264 medium {v['medium']['encode_fps']:.0f} fr/s; {v['medium']['bytes'] // 1024} KB",
-            _ratio(v["encode_fps"], v["medium"]["encode_fps"]) + " speed",
+            f"{v['encode_fps']:.0f} fr/s; {v['assembly_fps']:.0f} with PNG reads; {v['bytes_per_frame'] // 1024} KB/fr",
+            f"x264 medium {v['medium']['encode_fps']:.0f} fr/s; {v['medium']['bytes_per_frame'] // 1024} KB/fr",
+            f"{_ratio(v['encode_fps'], v['medium']['encode_fps'])} ({_ratio(v['encode_cpu_fps'], v['medium']['encode_cpu_fps'])}) speed",
             f">= {TARGETS['mp4_fps']:.0f} fr/s",
         ),
         (
             "6 peak memory (CLI render)",
-            f"RSS {r['memory']['peak_rss_mb']:.0f} MB"
-            + (f", GPU {r['memory']['gpu_peak_mb']:.0f} MB" if r["memory"]["gpu_peak_mb"] is not None else ""),
+            f"RSS {r['memory']['peak_rss_mb']:.0f} MB" + (f", GPU {gpu:.0f} MB" if gpu is not None else ""),
             "",
             "",
             "",
         ),
     ]
-    cold = w["ours_cli"]
-    peer = w.get("peer")
+    cold, peer = w["ours_cli"], w.get("peer")
+    per_frame = f"{w['frames'] / cold['process_seconds']:.2f} fr/s"
     rows.append(
         (
             f"7 walk {w['frames']} fr, whole process",
-            f"CLI {cold['process_seconds']:.2f} s ({w['frames'] / cold['process_seconds']:.2f} fr/s)",
+            f"CLI {cold['process_seconds']:.2f} s ({per_frame})",
             f"peer {peer['process_seconds']:.2f} s ({w['frames'] / peer['process_seconds']:.2f} fr/s)"
             if peer
-            else "(--peer)",
-            _ratio(cold["process_seconds"], peer["process_seconds"]) + " time" if peer else "",
-            f"after an edit: ours {re['edit']['frames']} fr, peer all {re['frames_total']}" if peer else "",
+            else "peer: --peer",
+            f"{_ratio(cold['process_seconds'], peer['process_seconds'])} "
+            f"({_ratio(cold['process_cpu_seconds'], peer['process_cpu_seconds'])}) time"
+            if peer
+            else "",
+            f"after an edit: ours {edit['frames']} fr, peer all {re['frames_total']}" if peer else "",
         )
     )
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    return rows
+
+
+def table(r: dict) -> str:
+    """The results side by side, with the settings and the machine above them."""
+    s, m = r["settings"], r["machine"]
+    rows = _rows(r)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         f"SD Video Creator benchmark: {s['size']} model {s['model']} ({s['gflop_per_frame']} GFLOP/frame), "
         f"{s['width']}x{s['height']}, {s['steps']} steps, guidance {s['guidance']}, {s['dtype']}, batch {s['batch']}, "
         f"medians of {s['repeats']}",
         f"machine: {m['device']} ({m.get('gpu', m['cpu'])}), {m['cores']} cores, torch {m['torch']} "
-        f"({m['torch_threads']} CPU threads), "
-        f"load average {m['load_average'][0]} before, {m['load_average_after'][0]} after",
+        f"({m['torch_threads']} CPU threads), load average {m['load_average'][0]} before, "
+        f"{m['load_average_after'][0]} after",
     ]
     lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     return "\n".join(lines)

@@ -28,9 +28,10 @@ class BenchSize:
     name: str
     width: int  # frame size the benchmark renders at
     height: int
-    steps: int  # sd-turbo class: few steps, no guidance
+    steps: int  # sd-turbo class (its preset: 2 steps), no guidance
     inbetweens: int  # in-between frames in the throughput and batch-scaling runs
     repeats: int  # repeats of each timed run; the median is reported
+    walk_frames: int  # frames of the two-keyframe walk (whole CLI process, and the peer)
     text: dict = field(default_factory=dict)  # CLIPTextConfig arguments
     unet: dict = field(default_factory=dict)  # UNet2DConditionModel arguments
     vae: dict = field(default_factory=dict)  # AutoencoderKL arguments
@@ -49,14 +50,15 @@ _SD_VAE_BLOCKS = {
 }
 
 SIZES: dict[str, BenchSize] = {
-    DEMO: BenchSize(DEMO, 64, 64, 4, inbetweens=8, repeats=3),
+    DEMO: BenchSize(DEMO, 64, 64, 2, inbetweens=8, repeats=3, walk_frames=24),
     "small": BenchSize(
         "small",
         128,
         128,
-        4,
-        inbetweens=16,
+        2,
+        inbetweens=8,
         repeats=3,
+        walk_frames=24,
         text={"hidden_size": 256, "intermediate_size": 1024, "num_attention_heads": 4, "num_hidden_layers": 4},
         unet={**_SD_UNET_BLOCKS, "block_out_channels": (64, 128, 256, 256), "cross_attention_dim": 256},
         vae={**_SD_VAE_BLOCKS, "block_out_channels": (32, 32, 64, 64), "layers_per_block": 2, "norm_num_groups": 16},
@@ -65,9 +67,10 @@ SIZES: dict[str, BenchSize] = {
         "real",
         512,
         512,
-        4,
+        2,
         inbetweens=32,
         repeats=3,
+        walk_frames=100,
         text={"hidden_size": 768, "intermediate_size": 3072, "num_attention_heads": 12, "num_hidden_layers": 12},
         unet={**_SD_UNET_BLOCKS, "block_out_channels": (320, 640, 1280, 1280), "cross_attention_dim": 768},
         vae={**_SD_VAE_BLOCKS, "block_out_channels": (128, 256, 512, 512), "layers_per_block": 2},

@@ -4,20 +4,23 @@ In-process runs share one loaded model: the re-render story, our renderer agains
 diffusers loop at several batch sizes, mp4 encoding. Whole-process runs go through a
 subprocess, so that their peak memory and what they imported can be read from outside: the
 CLI (cold, and with every frame cached) and the peer, stable-diffusion-videos' walk().
-Timings on CUDA synchronize the device before the clock is read.
+Every timing has wall seconds and CPU seconds (all threads, and child processes such as
+ffmpeg): on a shared CPU the wall clock swings with the neighbours' load, the CPU time much
+less. Timings on CUDA synchronize the device before the clock is read.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -63,13 +66,32 @@ def gpu_peak_mb(device: str) -> float | None:
     return round(torch.cuda.max_memory_allocated() / 2**20, 1)
 
 
-def timed(run: Callable[[], object], device: str) -> tuple[float, object]:
-    """Seconds a call takes, the device's queued work included."""
+@dataclass(frozen=True)
+class Timing:
+    seconds: float  # wall clock
+    cpu_seconds: float  # CPU time of this process's threads and of the children it waited for
+
+    def as_dict(self) -> dict:
+        return {"seconds": round(self.seconds, 3), "cpu_seconds": round(self.cpu_seconds, 3)}
+
+
+def _cpu_now() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def timed(run: Callable[[], object], device: str) -> tuple[Timing, object]:
+    """How long a call takes, the device's queued work included."""
     sync(device)
-    started = time.perf_counter()
+    wall, cpu = time.perf_counter(), _cpu_now()
     result = run()
     sync(device)
-    return time.perf_counter() - started, result
+    return Timing(time.perf_counter() - wall, _cpu_now() - cpu), result
+
+
+def median(timings: list[Timing]) -> Timing:
+    """Wall and CPU medians, each on its own."""
+    return Timing(statistics.median(t.seconds for t in timings), statistics.median(t.cpu_seconds for t in timings))
 
 
 def make_project(settings: RenderSettings, positions: list[int], fps: int = 12) -> Project:
@@ -82,19 +104,19 @@ def make_project(settings: RenderSettings, positions: list[int], fps: int = 12) 
 
 def edit_story(project: Project, store: FrameStore, backend: Backend, batch: int, device: str) -> dict:
     """Render everything, edit the middle keyframe, render again: what was redone, and how long."""
-    full_s, full = timed(lambda: render_project(project, store, backend, batch_size=batch), device)
+    full_t, full = timed(lambda: render_project(project, store, backend, batch_size=batch), device)
     middle = len(project.keyframes) // 2
     keyframes = list(project.keyframes)
     keyframes[middle] = replace(keyframes[middle], prompt=keyframes[middle].prompt + ", in autumn")
     edited = replace(project, keyframes=tuple(keyframes))
-    edit_s, edit = timed(lambda: render_project(edited, store, backend, batch_size=batch), device)
+    edit_t, edit = timed(lambda: render_project(edited, store, backend, batch_size=batch), device)
     # The two segments touching the edited keyframe, without their unchanged outer keyframes.
     expected = range(keyframes[middle - 1].frame + 1, keyframes[middle + 1].frame)
     changed = [a.index for a, b in zip(plan_timeline(project), plan_timeline(edited), strict=True) if a.key != b.key]
     return {
         "frames_total": project.frame_count,
-        "full": {"frames": full.rendered, "seconds": round(full_s, 3)},
-        "edit": {"frames": edit.rendered, "seconds": round(edit_s, 3), "reused": edit.reused},
+        "full": {"frames": full.rendered, **full_t.as_dict()},
+        "edit": {"frames": edit.rendered, "reused": edit.reused, **edit_t.as_dict()},
         "expected_frames": len(expected),
         "exact": edit.rendered == len(expected) and changed == list(expected),
         "edited_project": edited,
@@ -136,38 +158,39 @@ def renderer_vs_bare(
     bare_dir.mkdir(exist_ok=True)
     bare_diffusers_loop(pipe, project.settings, tensors[:1], bare_dir, model.device, model.dtype)  # warm-up
 
-    def ours(batch: int) -> float:
+    def ours(batch: int) -> Timing:
         for plan in inbetweens:
             store.path(plan.key).unlink()
-        seconds, report = timed(lambda: render_project(project, store, backend, batch_size=batch), device)
+        timing, report = timed(lambda: render_project(project, store, backend, batch_size=batch), device)
         assert report.rendered == len(inbetweens), report
-        return seconds
+        return timing
 
-    def bare() -> float:
+    def bare() -> Timing:
         return timed(
             lambda: bare_diffusers_loop(pipe, project.settings, tensors, bare_dir, model.device, model.dtype), device
         )[0]
 
-    samples: dict[str, list[float]] = {"bare": [], **{f"batch {b}": [] for b in batches}}
+    samples: dict[str, list[Timing]] = {"bare": [], **{f"batch {b}": [] for b in batches}}
     for _ in range(repeats):  # interleaved, so a noisy neighbour hits every variant alike
         samples["bare"].append(bare())
         for b in batches:
             samples[f"batch {b}"].append(ours(b))
-    medians = {name: statistics.median(values) for name, values in samples.items()}
+    medians = {name: median(values) for name, values in samples.items()}
     diff = max(
         int(np.abs(store.read(p.key).astype(int) - np.asarray(Image.open(bare_dir / f"{i:05d}.png")).astype(int)).max())
         for i, p in enumerate(inbetweens)
     )
     n = len(inbetweens)
+
+    def rate(timing: Timing) -> dict:
+        return {**timing.as_dict(), "fps": round(n / timing.seconds, 3), "cpu_fps": round(n / timing.cpu_seconds, 3)}
+
     return {
         "frames": n,
-        "bare": {"seconds": round(medians["bare"], 3), "fps": round(n / medians["bare"], 3)},
-        "batches": [
-            {"batch": b, "seconds": round(medians[f"batch {b}"], 3), "fps": round(n / medians[f"batch {b}"], 3)}
-            for b in batches
-        ],
+        "bare": rate(medians["bare"]),
+        "batches": [{"batch": b, **rate(medians[f"batch {b}"])} for b in batches],
         "max_pixel_diff": diff,  # ours vs the bare loop's PNGs, 0-255
-        "samples": {name: [round(v, 3) for v in values] for name, values in samples.items()},
+        "samples": {name: [round(t.seconds, 3) for t in timings] for name, timings in samples.items()},
     }
 
 
@@ -178,7 +201,7 @@ def video_encoding(frames: list[np.ndarray], work: Path, side: int, repeats: int
     """mp4 frames/s at side x side: encoding frames in memory, and assembly from the frame store.
 
     Assembly is what a render ends with: read every frame's PNG, encode. x264's medium preset
-    (its own default) is timed once beside ours, for the file size it would save.
+    (its own default) is timed once, on a third of the frames, for the file size it would save.
     """
     big = [np.asarray(Image.fromarray(f).resize((side, side), Image.BICUBIC)) for f in frames]
     store = FrameStore(work / "video-frames")
@@ -187,22 +210,27 @@ def video_encoding(frames: list[np.ndarray], work: Path, side: int, repeats: int
         store.write(key, frame)
     path = work / "encode.mp4"
     write_video(big[:4], path, fps)  # warm-up: ffmpeg's first start reads its binary from disk
-    encode_s = statistics.median(timed(lambda: write_video(big, path, fps), "cpu")[0] for _ in range(repeats))
+    encode = median([timed(lambda: write_video(big, path, fps), "cpu")[0] for _ in range(repeats)])
     size = path.stat().st_size
-    assemble_s = statistics.median(
-        timed(lambda: write_video((store.read(k) for k in keys), path, fps), "cpu")[0] for _ in range(repeats)
-    )
-    medium_s, _ = timed(lambda: write_video(big, path, fps, preset="medium"), "cpu")
+    assemble = median([timed(lambda: write_video(store.read_many(keys), path, fps), "cpu")[0] for _ in range(repeats)])
+    third = big[: max(1, len(big) // 3)]
+    medium, _ = timed(lambda: write_video(third, path, fps, preset="medium"), "cpu")
     return {
         "width": side,
         "height": side,
         "frames": len(big),
         "preset": DEFAULT_PRESET,
         "crf": DEFAULT_CRF,
-        "encode_fps": round(len(big) / encode_s, 1),
-        "assembly_fps": round(len(big) / assemble_s, 1),
-        "bytes": size,
-        "medium": {"encode_fps": round(len(big) / medium_s, 1), "bytes": path.stat().st_size},
+        "encode_fps": round(len(big) / encode.seconds, 1),
+        "encode_cpu_fps": round(len(big) / encode.cpu_seconds, 1),  # frames per CPU-second, all cores
+        "assembly_fps": round(len(big) / assemble.seconds, 1),
+        "assembly_cpu_fps": round(len(big) / assemble.cpu_seconds, 1),
+        "bytes_per_frame": size // len(big),
+        "medium": {
+            "encode_fps": round(len(third) / medium.seconds, 1),
+            "encode_cpu_fps": round(len(third) / medium.cpu_seconds, 1),
+            "bytes_per_frame": path.stat().st_size // len(third),
+        },
     }
 
 
@@ -233,6 +261,7 @@ def run_process(argv: list[str], env: dict[str, str], cwd: Path) -> dict:
         lines = out.read().decode(errors="replace").splitlines()
     return {
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),  # its children (ffmpeg) included
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # ru_maxrss is in KiB on Linux
         "rc": process.returncode,
         "lines": lines,
@@ -253,6 +282,7 @@ def cli_render(project: Project, store_dir: Path, work: Path, env: dict[str, str
         "rendered": report["rendered"],
         "render_seconds": report["seconds"],
         "process_seconds": result["seconds"],
+        "process_cpu_seconds": result["cpu_seconds"],
         "peak_rss_mb": result["peak_rss_mb"],
         "gpu_peak_mb": None if probe["gpu"] is None else round(probe["gpu"] / 2**20, 1),
         "torch_imported": probe["torch"],
@@ -275,6 +305,7 @@ def peer_walk(model_dir: Path, settings: RenderSettings, frames: int, batch: int
         "frames": reported["frames"],
         "walk_seconds": reported["seconds"],
         "process_seconds": result["seconds"],
+        "process_cpu_seconds": result["cpu_seconds"],
         "peak_rss_mb": result["peak_rss_mb"],
         "device": "cpu",  # walk.py never moves the pipeline off the CPU
     }

@@ -6,7 +6,8 @@ x264's `ultrafast` preset at CRF 18 (visually lossless) keeps mp4 assembly far f
 critical path (`python -m pipeline.bench` measures it); slower presets make smaller files.
 """
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -22,8 +23,8 @@ DEFAULT_PRESET = "ultrafast"  # about 5x medium's speed; files about 1.6x larger
 DEFAULT_CRF = 18  # x264's "visually lossless"; 0 is lossless, 51 the worst
 
 
-def _write_mp4(frames: list[np.ndarray], path: Path, fps: int, preset: str, crf: int) -> None:
-    height, width = frames[0].shape[:2]
+def _write_mp4(first: np.ndarray, rest: Iterator[np.ndarray], path: Path, fps: int, preset: str, crf: int) -> None:
+    height, width = first.shape[:2]
     writer = imageio_ffmpeg.write_frames(
         str(path),
         (width, height),
@@ -36,7 +37,7 @@ def _write_mp4(frames: list[np.ndarray], path: Path, fps: int, preset: str, crf:
         ffmpeg_log_level="error",
     )
     writer.send(None)
-    for frame in frames:
+    for frame in itertools.chain([first], rest):  # streamed: reading the next frame overlaps encoding
         writer.send(np.ascontiguousarray(frame))
     writer.close()
 
@@ -60,11 +61,12 @@ def write_video(
         raise InputError(f"preset must be one of {', '.join(H264_PRESETS)}; got {preset!r}")
     if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
         raise InputError(f"crf must be an integer between 0 and 51, got {crf!r}")
-    frames = list(frames)
-    if not frames:
+    frames = iter(frames)
+    first = next(frames, None)
+    if first is None:
         raise InputError("there are no frames to put in a video")
     if path.suffix.lower() == ".gif":
-        atomic_write(path, lambda tmp: _write_gif(frames, tmp, fps))
+        atomic_write(path, lambda tmp: _write_gif([first, *frames], tmp, fps))
     else:
-        atomic_write(path, lambda tmp: _write_mp4(frames, tmp, fps, preset, crf))
+        atomic_write(path, lambda tmp: _write_mp4(first, frames, tmp, fps, preset, crf))
     return path

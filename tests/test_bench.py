@@ -34,7 +34,7 @@ def test_bench_reports_every_measure_and_rerenders_exactly_two_segments(tmp_path
     assert all(len(v) == 1 for v in r["throughput"]["samples"].values())
     assert r["throughput"]["max_pixel_diff"] <= 2  # the same frames, up to float rounding
     assert r["video"]["width"] == r["video"]["height"] == 512 and r["video"]["frames"] == 13
-    assert r["video"]["bytes"] > 0
+    assert r["video"]["bytes_per_frame"] > 0
     assert r["memory"]["peak_rss_mb"] > 0 and r["memory"]["gpu_peak_mb"] is None
     assert r["walk"]["ours_cli"]["rendered"] == 4 and r["walk"]["ours_cli"]["torch_imported"] is True
     assert "peer" not in r["walk"]
