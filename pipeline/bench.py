@@ -193,7 +193,21 @@ def run(args: argparse.Namespace) -> dict:
             result["walk"]["peer"] = peer
     result["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     result["targets"] = TARGETS
+    result["checks"] = _checks(result)
     return result
+
+
+def _checks(r: dict) -> dict[str, bool]:
+    """Each target of the issue, met or not, on the wall clock."""
+    t = r["throughput"]
+    ours = next(b for b in t["batches"] if b["batch"] == r["settings"]["batch"])
+    return {
+        "rerender_exactly_two_segments": r["rerender"]["exact"],
+        "noop_without_torch": not (r["noop"]["torch_imported"] or r["noop"]["diffusers_imported"]),
+        "noop_under_target": r["noop"]["process_seconds"] < TARGETS["noop_seconds"],
+        "ratio_vs_bare_under_target": ours["seconds"] / t["bare"]["seconds"] <= TARGETS["time_ratio_vs_bare"],
+        "mp4_fps_over_target": r["video"]["encode_fps"] >= TARGETS["mp4_fps"],
+    }
 
 
 def _ratio(a: float, b: float) -> str:
@@ -217,7 +231,7 @@ def _rows(r: dict) -> list[tuple[str, str, str, str, str]]:
         ),
         (
             f"2 no-op render ({noop['frames_total']} fr cached)",
-            f"{noop['render_seconds']:.2f} s render, {noop['process_seconds']:.2f} s process",
+            f"{noop['render_seconds']:.2f} s render, {noop['process_seconds']:.2f} s process, {noop['peak_rss_mb']:.0f} MB",
             "",
             "",
             f"< {TARGETS['noop_seconds']:.0f} s; torch imported: {'yes' if noop['torch_imported'] else 'no'}",

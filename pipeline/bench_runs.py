@@ -249,21 +249,42 @@ print(json.dumps({"rc": code, "torch": "torch" in sys.modules, "diffusers": "dif
 """
 
 
+# Starts the command from a small process and reports its rusage: a child's peak RSS counts the
+# memory of the process that forked it, so the benchmark's own (model loaded) must not be that one.
+_LAUNCHER = """
+import json, os, sys, time
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as report:
+    json.dump({"seconds": time.perf_counter() - started, "rc": os.waitstatus_to_exitcode(status),
+               "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kib": usage.ru_maxrss}, report)
+"""
+
+
 def run_process(argv: list[str], env: dict[str, str], cwd: Path) -> dict:
-    """Run a command to its end: wall seconds, peak RSS (from the kernel), exit code, output lines."""
-    with tempfile.TemporaryFile() as out:
-        started = time.perf_counter()
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        lines = out.read().decode(errors="replace").splitlines()
+    """Run a command to its end: wall and CPU seconds and peak RSS (its children, such as ffmpeg,
+    included), exit code, output lines."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report, output = Path(tmp) / "report.json", Path(tmp) / "output.txt"
+        with output.open("wb") as out:
+            subprocess.run(
+                [sys.executable, "-c", _LAUNCHER, str(report), *argv],
+                stdout=out,
+                stderr=out,
+                env=env,
+                cwd=cwd,
+                check=True,
+            )
+        usage = json.loads(report.read_text())
+        lines = output.read_text(errors="replace").splitlines()
     return {
-        "seconds": round(seconds, 3),
-        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),  # its children (ffmpeg) included
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # ru_maxrss is in KiB on Linux
-        "rc": process.returncode,
+        "seconds": round(usage["seconds"], 3),
+        "cpu_seconds": round(usage["cpu"], 3),
+        "peak_rss_mb": round(usage["maxrss_kib"] / 1024, 1),
+        "rc": usage["rc"],
         "lines": lines,
     }
 

@@ -28,6 +28,7 @@ def test_bench_reports_every_measure_and_rerenders_exactly_two_segments(tmp_path
     # Everything cached: nothing rendered, and neither torch nor diffusers imported.
     assert r["noop"]["rendered"] == 0 and r["noop"]["frames_total"] == 13
     assert r["noop"]["torch_imported"] is False and r["noop"]["diffusers_imported"] is False
+    assert r["noop"]["peak_rss_mb"] < r["walk"]["ours_cli"]["peak_rss_mb"]  # no model in memory
     # The same two in-betweens through our renderer at each batch size and through the bare loop.
     assert r["throughput"]["frames"] == 2
     assert [b["batch"] for b in r["throughput"]["batches"]] == [1, 2, 4, 8]
@@ -39,6 +40,8 @@ def test_bench_reports_every_measure_and_rerenders_exactly_two_segments(tmp_path
     assert r["walk"]["ours_cli"]["rendered"] == 4 and r["walk"]["ours_cli"]["torch_imported"] is True
     assert "peer" not in r["walk"]
     assert r["settings"]["size"] == "demo" and r["settings"]["gflop_per_frame"] > 0
+    assert r["checks"]["rerender_exactly_two_segments"] and r["checks"]["noop_without_torch"]
+    assert set(r["checks"]) >= {"noop_under_target", "ratio_vs_bare_under_target", "mp4_fps_over_target"}
     for measure in ("re-render after 1 edit", "no-op render", "bare diffusers", "batch scaling", "mp4", "peak memory"):
         assert measure in run.stdout
 
