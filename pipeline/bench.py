@@ -121,6 +121,7 @@ def run(args: argparse.Namespace) -> dict:
 
         os.environ["OMP_NUM_THREADS"] = str(threads)  # the CLI's and the peer's torch read it at start
         torch.set_num_threads(threads)
+    from . import bench_processes as processes
     from . import bench_runs as runs
     from .backends import LocalBackend
     from .frame_store import FrameStore
@@ -157,7 +158,7 @@ def run(args: argparse.Namespace) -> dict:
     }
     with tempfile.TemporaryDirectory(prefix="sdvc-bench-") as tmp:
         work = Path(tmp)
-        env = {**os.environ, "PYTHONPATH": str(runs.ROOT)}
+        env = {**os.environ, "PYTHONPATH": str(processes.ROOT)}
         # 2. Our renderer against the bare diffusers loop, at each batch size (warms up first).
         _progress("our renderer vs the bare diffusers loop")
         pair = runs.make_project(settings, [0, inbetweens + 1])
@@ -172,7 +173,7 @@ def run(args: argparse.Namespace) -> dict:
         gpu_peak_mb = runs.gpu_peak_mb(args.device)
         # 4. No-op: the edited project again, in a fresh process, every frame in the store.
         _progress("no-op render (CLI process)")
-        result["noop"] = runs.cli_render(edited, store.root, work, env, "noop")
+        result["noop"] = processes.cli_render(edited, store.root, work, env, "noop")
         # 5. mp4 encoding at 512x512 from the rendered frames.
         _progress("mp4 encoding")
         frames = project_frames(edited, store)
@@ -180,7 +181,7 @@ def run(args: argparse.Namespace) -> dict:
         # 6. A whole cold CLI render (model load, frames, mp4) of a two-keyframe walk: memory, and the peer's match.
         _progress("cold CLI render (whole process)")
         walk = runs.make_project(settings, [0, walk_frames - 1])
-        cold = runs.cli_render(walk, work / "cold-frames", work, env, "cold")
+        cold = processes.cli_render(walk, work / "cold-frames", work, env, "cold")
         result["memory"] = {
             "peak_rss_mb": cold["peak_rss_mb"],
             "gpu_peak_mb": gpu_peak_mb,  # over the edit story's two in-process renders
@@ -189,7 +190,7 @@ def run(args: argparse.Namespace) -> dict:
         # 7. The peer on the same folder, frames, size and steps.
         if args.peer:
             _progress("the peer's walk()")
-            peer = runs.peer_walk(model_folder(size), settings, walk_frames, DEFAULT_BATCH, work, env)
+            peer = processes.peer_walk(model_folder(size), settings, walk_frames, DEFAULT_BATCH, work, env)
             result["walk"]["peer"] = peer
     result["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     result["targets"] = TARGETS
