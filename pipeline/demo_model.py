@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -29,7 +30,7 @@ def demo_model_dir() -> Path:
     """The demo model's folder, built on first use."""
     folder = cache_root() / "models" / DEMO_VERSION
     if not (folder / "model_index.json").exists():
-        _build_into(folder)
+        build_model_folder(folder, build_demo_pipeline)
     return folder
 
 
@@ -43,12 +44,17 @@ def byte_level_tokenizer(folder: Path) -> CLIPTokenizer:
     return CLIPTokenizer(vocab=str(folder / "vocab.json"), merges=str(folder / "merges.txt"), model_max_length=77)
 
 
-def _build_into(folder: Path) -> None:
+def build_model_folder(folder: Path, build_pipeline: Callable[[CLIPTokenizer], StableDiffusionPipeline]) -> None:
+    """Save build_pipeline(byte-level tokenizer) as a diffusers folder, atomically.
+
+    The tokenizer folder keeps the slow tokenizer's vocab.json and merges.txt beside
+    tokenizer.json, so older transformers (and tools built on them) load it too.
+    """
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".building-") as tmp:
         build_dir = Path(tmp) / "model"
         build_dir.mkdir()
-        pipe = build_demo_pipeline(byte_level_tokenizer(build_dir / "tokenizer"))
+        pipe = build_pipeline(byte_level_tokenizer(build_dir / "tokenizer"))
         pipe.save_pretrained(build_dir)
         try:
             os.replace(build_dir, folder)

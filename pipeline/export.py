@@ -11,7 +11,7 @@ from pathlib import Path
 from .errors import InputError
 from .frame_store import FrameStore
 from .project import Project
-from .renderer import DEFAULT_BATCH, Backend, RenderReport, project_frames, render_project
+from .renderer import DEFAULT_BATCH, Backend, RenderReport, iter_project_frames, render_project
 from .timeline import plan_timeline
 from .video import FORMATS, write_video
 
@@ -51,5 +51,5 @@ def export_video(
             project, store, backend, batch_size=batch_size, project_id=project_id, progress=progress
         )
         # 3. Write every frame of the timeline, in order.
-        video = write_video(project_frames(project, store), out, project.fps)
+        video = write_video(iter_project_frames(project, store), out, project.fps)
     return Export(report, video)

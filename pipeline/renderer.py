@@ -157,7 +157,12 @@ def render_project(
 
 def project_frames(project: Project, store: FrameStore) -> list[np.ndarray]:
     """Every frame of the timeline, in order; all must be rendered."""
-    return [store.read(plan.key) for plan in plan_timeline(project)]
+    return list(iter_project_frames(project, store))
+
+
+def iter_project_frames(project: Project, store: FrameStore) -> Iterator[np.ndarray]:
+    """Every frame of the timeline, in order, read ahead while the consumer (a video writer) works."""
+    return store.read_many(plan.key for plan in plan_timeline(project))
 
 
 def render_keyframe(

@@ -1,0 +1,59 @@
+"""The benchmark, run on the demo model with a few frames: every measure is there, and the
+re-render after one edit is exactly the two segments around it. No timing is asserted."""
+
+import json
+import subprocess
+
+import pytest
+from conftest import PYTHON, ROOT
+
+from pipeline.bench import main
+
+
+def test_bench_reports_every_measure_and_rerenders_exactly_two_segments(tmp_path, demo_model_dir):
+    out = tmp_path / "bench.json"
+    argv = ["--size", "demo", "--frames", "13", "--inbetweens", "2", "--repeats", "1", "--walk-frames", "4"]
+    run = subprocess.run(
+        [PYTHON, "-m", "pipeline.bench", *argv, "--json", str(out)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    r = json.loads(out.read_text())
+
+    # Keyframes at 0, 3, 6, 9, 12; editing the one at 6 redoes frames 4..8 and nothing else.
+    assert r["rerender"]["frames_total"] == 13
+    assert r["rerender"]["full"]["frames"] == 13
+    assert r["rerender"]["edit"]["frames"] == 5 == r["rerender"]["expected_frames"]
+    assert r["rerender"]["edit"]["reused"] == 8
+    assert r["rerender"]["exact"] is True
+    # Everything cached: nothing rendered, and neither torch nor diffusers imported.
+    assert r["noop"]["rendered"] == 0 and r["noop"]["frames_total"] == 13
+    assert r["noop"]["torch_imported"] is False and r["noop"]["diffusers_imported"] is False
+    assert r["noop"]["peak_rss_mb"] < r["walk"]["ours_cli"]["peak_rss_mb"]  # no model in memory
+    # The same two in-betweens through our renderer at each batch size and through the bare loop.
+    assert r["throughput"]["frames"] == 2
+    assert [b["batch"] for b in r["throughput"]["batches"]] == [1, 2, 4, 8]
+    assert all(len(v) == 1 for v in r["throughput"]["samples"].values())
+    assert r["throughput"]["max_pixel_diff"] <= 2  # the same frames, up to float rounding
+    assert r["video"]["width"] == r["video"]["height"] == 512 and r["video"]["frames"] == 13
+    assert r["video"]["bytes_per_frame"] > 0
+    assert r["memory"]["peak_rss_mb"] > 0 and r["memory"]["gpu_peak_mb"] is None
+    assert r["walk"]["ours_cli"]["rendered"] == 4 and r["walk"]["ours_cli"]["torch_imported"] is True
+    assert "peer" not in r["walk"]
+    assert r["settings"]["size"] == "demo" and r["settings"]["gflop_per_frame"] > 0
+    assert r["checks"]["rerender_exactly_two_segments"] and r["checks"]["noop_without_torch"]
+    assert set(r["checks"]) >= {"noop_under_target", "ratio_vs_bare_under_target", "mp4_fps_over_target"}
+    for measure in ("re-render after 1 edit", "no-op render", "bare diffusers", "batch scaling", "mp4", "peak memory"):
+        assert measure in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--frames", "5"], "--frames must be at least 9"),
+        (["--repeats", "0"], "--repeats must be at least 1"),
+        (["--walk-frames", "1"], "--walk-frames must be at least"),
+    ],
+)
+def test_bench_refuses_bad_options_naming_them(argv, message):
+    with pytest.raises(SystemExit, match=message):
+        main(argv)
