@@ -10,7 +10,7 @@ import argparse
 import os
 from pathlib import Path
 
-from pipeline.conditioning import MAX_FILE_BYTES
+from pipeline.limits import limits
 from ui.context import build_context
 from ui.studio import create_demo
 from ui.theme import CSS, theme
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
         server_port=args.port or int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         share=args.share,
         allowed_paths=ctx.allowed_paths,
-        max_file_size=MAX_FILE_BYTES,
+        max_file_size=limits().max_upload_bytes,
         theme=theme(),
         css=CSS,
         footer_links=["api", "gradio"],

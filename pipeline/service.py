@@ -8,7 +8,6 @@ Every file written goes into a fresh request folder (`workspace.request_dir`); e
 mistake raises InputError naming the parameter and the value.
 """
 
-import json
 from pathlib import Path
 
 from .conditioning import check_for_model, check_pair, load_conditioning, save_conditioning
@@ -17,13 +16,12 @@ from .export import Export, export_video
 from .frame_store import FrameStore
 from .inbetweens import check_frame_count, render_inbetweens
 from .project import (
-    MAX_PROJECT_BYTES,
     Keyframe,
     Project,
     RenderSettings,
     load_project,
+    loads_project,
     parse_keyframe,
-    parse_project,
     parse_settings,
 )
 from .renderer import Backend, render_keyframe
@@ -83,15 +81,7 @@ def read_project_source(source: str | Path) -> Project:
     """A project from JSON text or from a file path; InputError names what is wrong."""
     if isinstance(source, Path):
         return load_project(source)
-    if len(source.encode()) > MAX_PROJECT_BYTES:
-        raise InputError(f"project is {len(source.encode())} bytes; the limit is {MAX_PROJECT_BYTES}")
-    try:
-        data = json.loads(source)
-    except RecursionError:
-        raise InputError("project is not valid JSON: nested too deeply") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"project is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    return parse_project(data)
+    return loads_project(source, "project")
 
 
 def render_project(source: str | Path, store: FrameStore, backend: Backend, fmt: str = ".mp4") -> Export:

@@ -16,8 +16,9 @@ from typing import Any
 import gradio as gr
 
 from pipeline.interpolation import EASINGS, INTERPOLATIONS
+from pipeline.limits import limits
 from pipeline.presets import PRESETS, SCHEDULER_NAMES
-from pipeline.project import MAX_FPS, MAX_SIDE, MAX_STEPS
+from pipeline.project import MAX_FPS
 from pipeline.styles import STYLES
 
 from . import form, handlers
@@ -105,9 +106,9 @@ def _options(ctx: AppContext) -> tuple[dict[str, gr.components.Component], gr.Ma
             elem_id="model",
         )
         model_status = gr.Markdown(handlers.model_status(ctx.model), elem_id="model-status", padding=True)
-    width = gr.Slider(64, MAX_SIDE, step=8, label="Width", elem_id="width")
-    height = gr.Slider(64, MAX_SIDE, step=8, label="Height", elem_id="height")
-    steps = gr.Slider(1, MAX_STEPS, step=1, label="Steps", elem_id="steps")
+    width = gr.Slider(64, limits().max_side, step=8, label="Width", elem_id="width")
+    height = gr.Slider(64, limits().max_side, step=8, label="Height", elem_id="height")
+    steps = gr.Slider(1, limits().max_steps, step=1, label="Steps", elem_id="steps")
     guidance = gr.Slider(0.0, 30.0, step=0.5, label="Guidance", elem_id="guidance")
     fps = gr.Slider(1, MAX_FPS, step=1, value=8, label="Frames per second", elem_id="fps")
     easing = gr.Dropdown(list(EASINGS), value="linear", label="Easing", info="how t travels across a segment")
