@@ -37,7 +37,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=None, help="port (default $GRADIO_SERVER_PORT or 7860)")
     parser.add_argument("--share", action="store_true", help="create a public share link (Colab)")
     parser.add_argument("--cache", type=Path, help="frame store folder (default: the user cache)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.hf_token_env and not args.remote:
+        parser.error("--hf-token-env is for --remote only")
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -93,7 +93,7 @@ def model_options(args: argparse.Namespace) -> ModelOptions:
     )
 
 
-def backend(args: argparse.Namespace) -> Backend:
+def make_backend(args: argparse.Namespace) -> Backend:
     """The remote of --remote (with the token of --hf-token-env), or the local model with the memory flags."""
     if args.remote:
         return RemoteBackend(args.remote, token_from_env(args.hf_token_env))
@@ -107,7 +107,7 @@ def _render(args: argparse.Namespace) -> dict:
     if not 1 <= args.batch <= 64:
         raise InputError(f"--batch must be between 1 and 64, got {args.batch}")
     project = load_project(args.project)
-    renderer = backend(args)
+    backend = make_backend(args)
     store = FrameStore(args.cache or cache_root() / "frames", max_bytes=args.store_limit)
     store.remove_orphans()
     with tqdm(total=0, unit="frame", desc="render", disable=None, file=sys.stderr) as bar:
@@ -119,7 +119,7 @@ def _render(args: argparse.Namespace) -> dict:
         export = export_video(
             project,
             store,
-            renderer,
+            backend,
             args.out,
             batch_size=args.batch,
             project_id=project_id(args.project),

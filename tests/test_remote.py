@@ -26,6 +26,7 @@ from app_server import app_server, free_port
 from conftest import PYTHON, ROOT, write_project
 from gradio_client import Client
 from gradio_client.exceptions import AppError
+from PIL import Image
 
 from pipeline.errors import InputError, RemoteError
 from pipeline.frame_batch import load_batch, save_batch
@@ -193,6 +194,41 @@ def test_a_remote_with_another_model_is_refused(remote_a, server_b, tmp_path):
         remote_choice(backend, "sd-turbo")
 
 
+def test_the_studio_renders_on_the_remote_its_backend_option_names(remote_a, tmp_path):
+    import gradio as gr
+
+    from ui import handlers
+    from ui.context import AppContext
+
+    def progress(*args, **kwargs) -> None:
+        pass
+
+    here = AppContext(model=ModelChoice("demo", "demo", ""), store=FrameStore(tmp_path / "frames"), backend=None)
+    with pytest.raises(gr.Error, match="remote must be an http"):
+        handlers.backend_context(here, "remote", " ")
+    there = handlers.backend_context(here, "remote", remote_a.url)
+    assert (
+        there.remote == remote_a.url and handlers.backend_context(here, "remote", remote_a.url).backend is there.backend
+    )
+    assert handlers.backend_context(there, "local", "").remote == ""
+    # Choosing the remote takes its model (and that model's preset) into the form.
+    form = parse_project(json.loads(project_json(STORY))).to_json()
+    rows = form.pop("keyframes")
+    update = handlers.change_backend(there, {**form, "model": "sd-1.5", "width": 512, "height": 512}, progress)
+    assert (update.settings["model"], update.settings["width"]) == ("demo", 64)
+    assert update.model_status == f"✅ Active model: `demo` on remote `{remote_a.url}`"
+    # Generating keyframes renders them on A: the same pixels as A's own.
+    before = remote_a.info()["frames_rendered"]
+    update = handlers.generate_keyframes(there, form, rows, {}, [0, 1], progress)
+    assert update.status.startswith("Keyframes: 3 generated, 0 unchanged")
+    assert remote_a.info()["frames_rendered"] - before == 3
+    render_on(remote_a.client(), project_json(STORY))  # A's own render (already there after the first test)
+    local = frames(remote_a.cache, project_json(STORY))
+    assert [np.asarray(Image.open(path)).tolist() for path, _ in update.gallery] == [
+        local[i].tolist() for i in (0, 4, 9)
+    ]
+
+
 # -- A stops in the middle of a render, and comes back -------------------------------------------
 
 
@@ -261,6 +297,19 @@ def test_an_unreachable_remote_is_a_remote_error_without_the_token():
     with pytest.raises(RemoteError, match=r"^cannot connect to remote http://127\.0\.0\.1:\d+: ") as error:
         backend.info()
     assert "hf_secret_value" not in str(error.value) + repr(backend)
+
+
+def test_a_token_variable_that_is_not_set_is_a_one_line_error(tmp_path, capsys, monkeypatch):
+    from pipeline.__main__ import main
+
+    monkeypatch.delenv("SDVC_UNSET_TOKEN", raising=False)
+    path = write_project(tmp_path / "story.json", STORY, steps=STEPS)
+    args = ["render", str(path), "--out", str(tmp_path / "v.mp4"), "--remote", "user/space"]
+    assert main([*args, "--hf-token-env", "SDVC_UNSET_TOKEN"]) == 2
+    message = "error: --hf-token-env names 'SDVC_UNSET_TOKEN', but that environment variable is not set"
+    assert capsys.readouterr().err.splitlines() == [message]
+    assert main([*args[:-2], "--hf-token-env", "SDVC_UNSET_TOKEN"]) == 2
+    assert capsys.readouterr().err.splitlines() == ["error: --hf-token-env is for --remote only"]
 
 
 def batch_frames(count: int) -> list[dict[str, torch.Tensor]]:
