@@ -52,8 +52,8 @@ def check_generate(
     """The settings and keyframe of a /generate or /encode call, or InputError naming the parameter.
 
     `scheduler` None (or empty) takes the model preset's."""
-    fields = {"model": model, "width": width, "height": height, "steps": steps, "guidance": guidance}
-    settings = parse_settings(fields | ({"scheduler": scheduler} if scheduler else {}))
+    chosen = {"model": model, "width": width, "height": height, "steps": steps, "guidance": guidance}
+    settings = parse_settings(chosen | ({"scheduler": scheduler} if scheduler else {}))
     fields = {"frame": 0, "prompt": prompt, "negative_prompt": negative_prompt, "style": style, "seed": seed}
     try:
         keyframe = parse_keyframe(fields, "keyframe", None)
