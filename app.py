@@ -1,36 +1,59 @@
 """SD Video Creator: the browser studio and its API.
 
-    python app.py [--model NAME] [--host H] [--port P] [--share] [--cache DIR]
+    python app.py [--model NAME] [--remote URL_OR_SPACE_ID [--hf-token-env VAR]] [--host H] [--port P]
+                  [--share] [--cache DIR]
 
 GRADIO_SERVER_NAME and GRADIO_SERVER_PORT work too (the flags win). The model is loaded once
-here, before the UI is built; when it cannot load, the demo model runs with a notice.
+here, before the UI is built; when it cannot load, the demo model runs with a notice. With
+--remote, renders run on that other instance of this app and no model is loaded here: its
+model is the app's (--model, if given, must be the same).
 """
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
+from pipeline.errors import InputError, RemoteError
 from pipeline.limits import limits
+from pipeline.remote import token_from_env
 from ui.context import build_context
 from ui.studio import create_demo
 from ui.theme import CSS, theme
 
+DEFAULT_MODEL = "sd-turbo"
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="SD Video Creator: prompts to keyframes to video.")
-    parser.add_argument("--model", default="sd-turbo", help="preset, diffusers model id or folder (default sd-turbo)")
+    parser.add_argument(
+        "--model", help="preset, diffusers model id or folder (default sd-turbo; with --remote, the remote's)"
+    )
+    parser.add_argument("--remote", metavar="URL_OR_SPACE_ID", help="render on another instance of this app")
+    parser.add_argument(
+        "--hf-token-env", metavar="VAR", help="environment variable holding the token for a private --remote Space"
+    )
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME"), help="address to listen on")
     parser.add_argument("--port", type=int, default=None, help="port (default $GRADIO_SERVER_PORT or 7860)")
     parser.add_argument("--share", action="store_true", help="create a public share link (Colab)")
     parser.add_argument("--cache", type=Path, help="frame store folder (default: the user cache)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.hf_token_env and not args.remote:
+        parser.error("--hf-token-env is for --remote only")
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    ctx = build_context(args.model, args.cache)
+    try:
+        token = token_from_env(args.hf_token_env)
+        ctx = build_context(args.model or (None if args.remote else DEFAULT_MODEL), args.cache, args.remote, token)
+    except (InputError, RemoteError) as exc:
+        sys.exit(f"error: {exc}")
     if ctx.model.fell_back:
         print(f"warning: {ctx.model.notice}", flush=True)
+    if ctx.remote:
+        print(f"rendering on remote {ctx.remote} (model {ctx.model.active})", flush=True)
     demo = create_demo(ctx)
     demo.queue(max_size=64, default_concurrency_limit=1)
     demo.launch(

@@ -2,9 +2,12 @@
 
     python -m pipeline render project.json --out video.mp4 [--cache DIR] [--store-limit SIZE] [--json]
         [--offload] [--[no-]attention-slicing] [--[no-]vae-slicing] [--[no-]vae-tiling]
+        [--remote URL_OR_SPACE_ID [--hf-token-env VAR]]
     python -m pipeline status project.json [--cache DIR] [--json]
 
-Bad input exits with status 2 and one line on stderr; a model that cannot load, status 1.
+Bad input exits with status 2 and one line on stderr; a model that cannot load or a remote that
+fails (unreachable, gone mid-render, another model), status 1. With --remote, the model work
+runs on another instance of the app (see remote.py); frames are stored here as always.
 The limits (image size, steps, frames, prompt length, store size) come from SDVC_* variables:
 see limits.py.
 """
@@ -21,13 +24,15 @@ from typing import NoReturn
 from tqdm import tqdm
 
 from .backends import LocalBackend
-from .errors import InputError, ModelLoadError
+from .errors import InputError, ModelLoadError, RemoteError
 from .export import check_video_path, export_video
 from .frame_store import FrameStore
 from .limits import Limits, env_var, format_bytes, parse_bytes
 from .memory import ModelOptions
 from .presets import cache_root
 from .project import load_project
+from .remote import RemoteBackend, token_from_env
+from .renderer import Backend
 from .timeline import FrameState, plan_timeline, segment_status
 from .video import FORMATS
 
@@ -73,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"frame store size (e.g. 500M, 2G) beyond which least recently used frames are deleted "
         f"(default: {env_var('store_bytes')} or {format_bytes(Limits().store_bytes)})",
     )
+    remote = render.add_argument_group("rendering on a remote instance of the app (a GPU Space)")
+    remote.add_argument("--remote", metavar="URL_OR_SPACE_ID", help="its URL or Hugging Face Space id")
+    remote.add_argument("--hf-token-env", metavar="VAR", help="environment variable holding its token (private Space)")
     status = commands.add_parser("status", help="show each segment's and frame's state")
     status.add_argument("project", type=Path, help="project JSON file")
     for command in (render, status):
@@ -114,12 +122,22 @@ def _check_out_folder(out: Path) -> None:
         raise InputError(f"--out: cannot create the folder {out.parent} ({exc.strerror})") from None
 
 
+def make_backend(args: argparse.Namespace) -> Backend:
+    """The remote of --remote (with the token of --hf-token-env), or the local model with the memory flags."""
+    if args.remote:
+        return RemoteBackend(args.remote, token_from_env(args.hf_token_env))
+    if args.hf_token_env:
+        raise InputError("--hf-token-env is for --remote only")
+    return LocalBackend(model_options(args))
+
+
 def _render(args: argparse.Namespace) -> dict:
     check_video_path(args.out, "--out")
     if not 1 <= args.batch <= 64:
         raise InputError(f"--batch must be between 1 and 64, got {args.batch}")
     project = load_project(args.project)
     _check_out_folder(args.out)
+    backend = make_backend(args)
     store = _open_store(args.cache, args.store_limit)
     store.remove_orphans()
     with tqdm(total=0, unit="frame", desc="render", disable=None, file=sys.stderr) as bar:
@@ -131,7 +149,7 @@ def _render(args: argparse.Namespace) -> dict:
         export = export_video(
             project,
             store,
-            LocalBackend(model_options(args)),
+            backend,
             args.out,
             batch_size=args.batch,
             project_id=project_id(args.project),
@@ -194,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         _print_error(exc)
         return 2
-    except ModelLoadError as exc:
+    except (ModelLoadError, RemoteError) as exc:
         _print_error(exc)
         return 1
     except KeyboardInterrupt:

@@ -23,6 +23,7 @@ class LocalBackend:
 
     def __init__(self, options: ModelOptions | None = None) -> None:
         self.options = options  # memory options; None: the device's defaults (memory.py)
+        self.rendered = 0  # frames rendered so far
 
     def encode(self, settings: RenderSettings, keyframe: Keyframe):
         """A keyframe's conditioning; an image keyframe's picture is inverted (see inversion.py)."""
@@ -37,6 +38,13 @@ class LocalBackend:
             return encode_image_keyframe(model, settings, open_keyframe_image(keyframe.image), keyframe)
         return encode_keyframe(model, settings, keyframe)
 
+    def check_fits(self, conditioning, name: str) -> None:
+        """InputError naming `name` unless the conditioning suits its model (loading that model)."""
+        from .conditioning import check_for_model
+        from .models import load_model
+
+        check_for_model(conditioning, load_model(conditioning.settings.model, self.options), name)
+
     def render(self, settings: RenderSettings, frames: list) -> list[np.ndarray]:
         """(H, W, 3) uint8 images for a batch of conditioning tensor dicts."""
         from .conditioning import TIME_IDS
@@ -44,6 +52,7 @@ class LocalBackend:
         images: list[np.ndarray] = []
         for run in _runs_with_equal(frames, TIME_IDS):  # one SDXL call takes one size conditioning
             images += self._render_run(settings, run)
+        self.rendered += len(images)
         return images
 
     def _render_run(self, settings: RenderSettings, frames: list) -> list[np.ndarray]:

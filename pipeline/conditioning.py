@@ -23,6 +23,7 @@ import re
 import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from safetensors import safe_open
@@ -32,10 +33,12 @@ from .errors import InputError
 from .interpolation import INTERPOLATIONS, lerp, slerp
 from .keyframe_image import KeyframeImage
 from .limits import limits
-from .models import LoadedModel
 from .presets import SCHEDULER_NAMES
 from .project import MAX_SEED, Keyframe, RenderSettings, check_size
 from .styles import STYLES, apply_style
+
+if TYPE_CHECKING:  # diffusers is imported only where a model is loaded (a remote render needs none)
+    from .models import LoadedModel
 
 FORMAT = "sd-video-creator/conditioning-v1"
 NOISE = "latents"
@@ -81,7 +84,7 @@ def seed_noise(shape: tuple[int, ...], seed: int) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def encode_keyframe(model: LoadedModel, settings: RenderSettings, keyframe: Keyframe) -> Conditioning:
+def encode_keyframe(model: "LoadedModel", settings: RenderSettings, keyframe: Keyframe) -> Conditioning:
     """Text embeddings and seed noise for one keyframe under the project's settings."""
     prompt, negative = apply_style(keyframe.style, keyframe.prompt, keyframe.negative_prompt)
     guided = settings.guidance > 1.0
@@ -124,15 +127,21 @@ def save_conditioning(conditioning: Conditioning, path: Path) -> Path:
     return path
 
 
-def _settings_from_metadata(metadata: dict[str, str], name: str) -> RenderSettings:
+def _metadata_number(metadata: dict[str, str], name: str, key: str, kind, low, high):
+    try:
+        value = kind(metadata[key])
+    except (KeyError, ValueError):
+        raise InputError(f"{name}: metadata field {key!r} is missing or not a number") from None
+    if not (low <= value <= high) or (kind is float and not math.isfinite(value)):
+        raise InputError(f"{name}: metadata {key} must be between {low} and {high}, got {value}")
+    return value
+
+
+def settings_from_metadata(metadata: dict[str, str], name: str) -> RenderSettings:
+    """The render settings a file's metadata holds, checked; InputError names the file and field."""
+
     def number(key: str, kind, low, high):
-        try:
-            value = kind(metadata[key])
-        except (KeyError, ValueError):
-            raise InputError(f"{name}: metadata field {key!r} is missing or not a number") from None
-        if not (low <= value <= high) or (kind is float and not math.isfinite(value)):
-            raise InputError(f"{name}: metadata {key} must be between {low} and {high}, got {value}")
-        return value
+        return _metadata_number(metadata, name, key, kind, low, high)
 
     width, height = number("width", int, 64, 10**6), number("height", int, 64, 10**6)
     try:
@@ -153,21 +162,25 @@ def _settings_from_metadata(metadata: dict[str, str], name: str) -> RenderSettin
         raise InputError(
             f"{name}: metadata scheduler must be one of {', '.join(SCHEDULER_NAMES)}; got {settings.scheduler!r}"
         )
+    return settings
+
+
+def _check_keyframe_metadata(metadata: dict[str, str], name: str) -> None:
     for key in ("prompt", "negative_prompt"):
         if key not in metadata:
             raise InputError(f"{name}: metadata field {key!r} is missing")
         limits().check("max_prompt_chars", f"{name}: metadata {key} (in characters)", len(metadata[key]))
     if metadata.get("style") not in STYLES:
         raise InputError(f"{name}: metadata style {metadata.get('style')!r} is not a known style")
-    number("seed", int, 0, MAX_SEED)
+    _metadata_number(metadata, name, "seed", int, 0, MAX_SEED)
     if "image_sha256" in metadata:  # an image keyframe's: both fields decide its frame keys
         if not re.fullmatch(r"[0-9a-f]{64}", metadata["image_sha256"]):
             raise InputError(f"{name}: metadata image_sha256 is not a sha256 hex digest")
-        number("strength", float, 0.0, 1.0)
-    return settings
+        _metadata_number(metadata, name, "strength", float, 0.0, 1.0)
 
 
-def _check_tensors(tensors: dict[str, torch.Tensor], settings: RenderSettings, name: str) -> None:
+def check_tensors(tensors: dict[str, torch.Tensor], settings: RenderSettings, name: str) -> None:
+    """One frame's tensors (batch size 1) as `save_conditioning` writes them for these settings."""
     guided = settings.guidance > 1.0
     sdxl = "pooled_prompt_embeds" in tensors
     expected = {"prompt_embeds", NOISE}
@@ -224,9 +237,10 @@ def _check_header_length(path: Path, size: int, name: str) -> None:
         raise InputError(f"{name}: not a valid .safetensors file (header of {length} bytes in a file of {size})")
 
 
-def load_conditioning(path: Path, name: str | None = None) -> Conditioning:
-    """Read a conditioning file, checking everything; raises InputError naming the problem."""
-    name = name or Path(path).name
+def read_safetensors(
+    path: Path, name: str, file_format: str, what: str
+) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """(metadata, tensors) of a hostile .safetensors file of `file_format`; InputError on anything else."""
     try:
         info = Path(path).stat()
     except OSError as exc:
@@ -238,18 +252,24 @@ def load_conditioning(path: Path, name: str | None = None) -> Conditioning:
         _check_header_length(path, info.st_size, name)
         with safe_open(str(path), framework="pt") as f:
             metadata = dict(f.metadata() or {})
-            if metadata.get("format") != FORMAT:
-                raise InputError(
-                    f"{name}: not a conditioning file made by SD Video Creator (format {FORMAT!r} missing)"
-                )
+            if metadata.get("format") != file_format:
+                raise InputError(f"{name}: not {what} made by SD Video Creator (format {file_format!r} missing)")
             tensors = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118 (safe_open is not iterable)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001  (safetensors raises several types for a broken file)
         reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
         raise InputError(f"{name}: not a valid .safetensors file ({reason})") from None
-    settings = _settings_from_metadata(metadata, name)
-    _check_tensors(tensors, settings, name)
+    return metadata, tensors
+
+
+def load_conditioning(path: Path, name: str | None = None) -> Conditioning:
+    """Read a conditioning file, checking everything; raises InputError naming the problem."""
+    name = name or Path(path).name
+    metadata, tensors = read_safetensors(path, name, FORMAT, "a conditioning file")
+    settings = settings_from_metadata(metadata, name)
+    _check_keyframe_metadata(metadata, name)
+    check_tensors(tensors, settings, name)
     return Conditioning(tensors, metadata)
 
 
@@ -264,7 +284,7 @@ def check_pair(a: Conditioning, b: Conditioning) -> None:
             raise InputError(f"the two conditioning files differ in tensor {key}")
 
 
-def check_for_model(conditioning: Conditioning, model: LoadedModel, name: str) -> None:
+def check_for_model(conditioning: Conditioning, model: "LoadedModel", name: str) -> None:
     """A conditioning must come from the model that will render it."""
     if conditioning.settings.model != model.name:
         raise InputError(f"{name} was made with model {conditioning.settings.model!r}; this server runs {model.name!r}")

@@ -1,9 +1,10 @@
-"""The two kinds of failure a user can meet, each with a message meant for them.
+"""The kinds of failure a user can meet, each with a message meant for them.
 
 `InputError` is something the user gave us (a project field, an uploaded file, an API
-argument); `ModelLoadError` is a model that could not be loaded. The UI turns both into
-`gr.Error`, the CLI into one line on stderr. Anything else is a bug. `show` puts a hostile
-value into a message.
+argument); `ModelLoadError` is a model that could not be loaded; `RemoteError` is a remote
+instance that cannot render for us (unreachable, gone, or running another model). The UI
+turns them into `gr.Error`, the CLI into one line on stderr. Anything else is a bug. `show`
+puts a hostile value into a message.
 """
 
 import reprlib
@@ -18,6 +19,10 @@ class InputError(ValueError):
 
 class ModelLoadError(RuntimeError):
     """A model could not be loaded (offline, missing, not a Stable Diffusion pipeline)."""
+
+
+class RemoteError(RuntimeError):
+    """The remote backend failed; the message names the remote and says what happened."""
 
 
 def show(value: object) -> str:

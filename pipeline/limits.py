@@ -30,6 +30,7 @@ class Limits:
     max_project_frames: int = 1440  # frames on one timeline (3 min at 8 fps)
     max_prompt_chars: int = 1000  # per prompt; the text encoder reads only 77 tokens anyway
     max_candidates: int = 8  # images one /candidates call makes
+    max_batch_frames: int = 64  # frames one /render_batch call renders (a remote render's batch)
     max_upload_bytes: int = 16 * MIB  # one uploaded file; an SDXL conditioning at 1024 px is 2 MB
     max_project_bytes: int = MIB  # one project file; real ones are a few KB
     store_bytes: int = 2 * GIB  # the frame store on disk; least recently used frames go beyond it

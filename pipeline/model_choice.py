@@ -2,13 +2,18 @@
 
 The app starts on the model given with `--model` (and the studio switches models) through
 `load_or_demo`: when that model cannot be loaded (offline, no cache, no such model) the demo
-model runs instead and the notice tells the user which model failed and why.
+model runs instead and the notice tells the user which model failed and why. Rendering on a
+remote, the model is the remote's (`remote_choice`): nothing is loaded here.
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .errors import ModelLoadError
 from .presets import DEMO
+
+if TYPE_CHECKING:
+    from .remote import RemoteBackend
 
 
 @dataclass(frozen=True)
@@ -16,6 +21,7 @@ class ModelChoice:
     requested: str  # what the user asked for
     active: str  # what is loaded: the request, or the demo model
     notice: str  # why the demo model runs instead; "" when the request loaded
+    remote: str = ""  # the remote instance the model runs on; "" when it runs here
 
     @property
     def fell_back(self) -> bool:
@@ -35,3 +41,13 @@ def load_or_demo(name: str) -> ModelChoice:
         load_model(DEMO)
         reason = str(exc)
         return ModelChoice(name, DEMO, f"{reason[:1].upper()}{reason[1:]}. The demo model runs instead.")
+
+
+def remote_choice(backend: "RemoteBackend", requested: str | None) -> ModelChoice:
+    """The model a remote runs (None: whichever it is); RemoteError when it runs another or is unreachable."""
+    from .remote import check_server_info
+
+    info = backend.info()
+    active = info.get("model")
+    check_server_info(info, requested or active, backend.remote)
+    return ModelChoice(requested or active, active, "", backend.remote)

@@ -31,11 +31,17 @@ DEFAULT_BATCH = 8
 
 
 class Backend(Protocol):
-    """Does the model work; `backends.LocalBackend` runs it in this process."""
+    """Does the model work; `backends.LocalBackend` runs it in this process, `remote.RemoteBackend`
+    on another instance of the app."""
+
+    rendered: int  # frames rendered so far
 
     def encode(self, settings: RenderSettings, keyframe: Keyframe) -> Conditioning: ...
 
     def render(self, settings: RenderSettings, frames: list[dict[str, torch.Tensor]]) -> list[np.ndarray]: ...
+
+    def check_fits(self, conditioning: Conditioning, name: str) -> None:
+        """Raise InputError naming `name` unless a conditioning from outside suits the model."""
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,24 @@
     generate(...)        one keyframe: its PNG and its conditioning file
     interpolate(...)     in-betweens of two conditioning files, as frame store PNGs in order
     render_project(...)  a whole project (JSON text or file) to a video and its render stats
+    encode(...)          one keyframe's conditioning file, no image      } what a remote backend
+    render_batch(...)    a batch file of frames' conditioning to PNGs    } calls (see remote.py)
+    server_info(...)     the model and versions this server renders with }
 
 Every file written goes into a fresh request folder (`workspace.request_dir`); every user
 mistake raises InputError naming the parameter and the value.
 """
 
 from pathlib import Path
+from typing import Any
 
-from .conditioning import check_for_model, check_pair, load_conditioning, save_conditioning
+from PIL import Image
+
+from .conditioning import Conditioning, check_pair, load_conditioning, save_conditioning
 from .errors import InputError
 from .export import Export, export_video
-from .frame_store import FrameStore
+from .frame_batch import load_batch
+from .frame_store import FrameStore, atomic_write
 from .inbetweens import check_frame_count, render_inbetweens
 from .project import (
     Keyframe,
@@ -24,6 +31,7 @@ from .project import (
     parse_keyframe,
     parse_settings,
 )
+from .remote import server_info as describe_server
 from .renderer import Backend, render_keyframe
 from .timeline import keyframe_key
 from .workspace import request_dir
@@ -39,9 +47,13 @@ def check_generate(
     guidance: float,
     width: int,
     height: int,
+    scheduler: str | None = None,
 ) -> tuple[RenderSettings, Keyframe]:
-    """The settings and keyframe of a /generate call, or InputError naming the parameter."""
-    settings = parse_settings({"model": model, "width": width, "height": height, "steps": steps, "guidance": guidance})
+    """The settings and keyframe of a /generate or /encode call, or InputError naming the parameter.
+
+    `scheduler` None (or empty) takes the model preset's."""
+    chosen = {"model": model, "width": width, "height": height, "steps": steps, "guidance": guidance}
+    settings = parse_settings(chosen | ({"scheduler": scheduler} if scheduler else {}))
     fields = {"frame": 0, "prompt": prompt, "negative_prompt": negative_prompt, "style": style, "seed": seed}
     try:
         keyframe = parse_keyframe(fields, "keyframe", None)
@@ -62,17 +74,14 @@ def generate(
 
 def interpolate(start: Path, end: Path, frames: int, model: str, store: FrameStore, backend: Backend) -> list[Path]:
     """PNG paths of `frames` in-betweens of two conditioning files, rendered by `model`."""
-    from .models import load_model
-
     # 1. Check the cheap things first: the count, then both files, then that they fit together.
     check_frame_count(frames)
     a = load_conditioning(Path(start), "start")
     b = load_conditioning(Path(end), "end")
     check_pair(a, b)
     # 2. They must come from the model this server runs.
-    loaded = load_model(model)
-    check_for_model(a, loaded, "start")
-    check_for_model(b, loaded, "end")
+    check_made_with(a, model, backend, "start")
+    check_made_with(b, model, backend, "end")
     # 3. Render what is missing; keys hash the tensors, never the files' metadata.
     return [store.path(key) for key in render_inbetweens(a, b, frames, store, backend)]
 
@@ -88,3 +97,37 @@ def render_project(source: str | Path, store: FrameStore, backend: Backend, fmt:
     """Render a project (JSON text or file) to a video in a fresh request folder."""
     project = read_project_source(source)
     return export_video(project, store, backend, request_dir() / f"video{fmt}")
+
+
+def check_made_with(conditioning: Conditioning, model: str, backend: Backend, name: str) -> None:
+    """A conditioning from outside must come from the server's model, and fit it."""
+    if conditioning.settings.model != model:
+        raise InputError(f"{name} was made with model {conditioning.settings.model!r}; this server runs {model!r}")
+    backend.check_fits(conditioning, name)
+
+
+def encode(settings: RenderSettings, keyframe: Keyframe, backend: Backend, out_dir: Path | None = None) -> Path:
+    """One checked keyframe's conditioning file (no image is rendered), in a request folder."""
+    conditioning = backend.encode(settings, keyframe)
+    folder = out_dir or request_dir()
+    return save_conditioning(conditioning, folder / f"keyframe-seed{keyframe.seed}.safetensors")
+
+
+def render_batch(batch: Path, model: str, backend: Backend, out_dir: Path | None = None) -> list[Path]:
+    """PNGs of every frame of a batch file, in order, rendered by `model` in one backend call."""
+    # 1. Check the file as hostile, then that its frames fit the server's model.
+    frames = load_batch(Path(batch), "batch")
+    check_made_with(frames[0], model, backend, "batch")  # one shape for all: they were stacked
+    # 2. Render the whole batch at once: the same pixels as a local render of this batch.
+    images = backend.render(frames[0].settings, [f.tensors for f in frames])
+    # 3. Write the PNGs into a fresh request folder.
+    folder = out_dir or request_dir()
+    paths = [folder / f"frame-{i:03d}.png" for i in range(len(images))]
+    for path, image in zip(paths, images, strict=True):
+        atomic_write(path, lambda tmp, image=image: Image.fromarray(image).save(tmp, format="PNG"))
+    return paths
+
+
+def server_info(model: str, backend: Backend) -> dict[str, Any]:
+    """The model and versions this server renders with, for a remote client to check."""
+    return describe_server(model, backend.rendered)

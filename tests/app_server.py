@@ -44,11 +44,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def app_server(python: str, log: Path, *args: str) -> Iterator[AppServer]:
-    """Run app.py with args on a free port until the block ends."""
-    port = free_port()
+def app_server(python: str, log: Path, *args: str, port: int | None = None) -> Iterator[AppServer]:
+    """Run app.py with args on `port` (default: a free one) until the block ends."""
+    port = port or free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
-    with log.open("w") as out:
+    with log.open("a") as out:  # a restarted server adds to its log
         process = subprocess.Popen(
             [python, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port), *args],
             cwd=ROOT,

@@ -42,6 +42,9 @@ def test_api_page_lists_the_endpoints_with_their_parameters(client):
         "/generate": ["prompt", "negative_prompt", "style", "seed", "steps", "guidance", "width", "height"],
         "/interpolate": ["start", "end", "frames"],
         "/render_project": ["project"],
+        "/encode": ["prompt", "negative_prompt", "style", "seed", "steps", "guidance", "width", "height", "scheduler"],
+        "/render_batch": ["batch"],
+        "/server_info": [],
     }
     generate = endpoints["/generate"]["parameters"]
     assert all(p["label"].startswith(p["parameter_name"] + ":") for p in generate), "labels describe parameters"

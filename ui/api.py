@@ -1,9 +1,11 @@
-"""The published API: /generate, /interpolate and /render_project, for `gradio_client`.
+"""The published API: /generate, /interpolate and /render_project, for `gradio_client`; and
+/encode, /render_batch and /server_info, which another instance's remote backend calls.
 
-/generate and /interpolate are events on hidden components (so files travel as Gradio files
-and the parameters carry descriptive labels on the API page); /render_project is a `gr.api`
-function because its one parameter is either JSON text or a file. Every endpoint renders with
-the server's model (ctx.model.active) and checks its input in pipeline.service.
+/generate, /interpolate, /encode and /render_batch are events on hidden components (so files
+travel as Gradio files and the parameters carry descriptive labels on the API page);
+/render_project is a `gr.api` function because its one parameter is either JSON text or a file.
+Every endpoint renders with the server's model (ctx.model.active) and checks its input in
+pipeline.service.
 """
 
 from dataclasses import asdict
@@ -15,7 +17,7 @@ from gradio.data_classes import FileData
 from pipeline import service
 from pipeline.errors import InputError
 from pipeline.inbetweens import MAX_INBETWEENS, inbetween_fractions
-from pipeline.presets import preset_for
+from pipeline.presets import SCHEDULER_NAMES, preset_for
 from pipeline.styles import STYLES
 
 from .context import AppContext
@@ -35,6 +37,16 @@ server, same settings), frames (1-{MAX_INBETWEENS}). Returns a gallery of `frame
 RENDER_PROJECT_DOC = """Render a whole project to an mp4 and return it with render stats
 (frames_total, rendered, reused, seconds). Frames already in the store are reused.
 Parameter: project (a project JSON file sent with handle_file, or the JSON text itself)."""
+
+ENCODE_DOC = """A keyframe's conditioning file only (no image): the /generate parameters plus scheduler
+(recorded in the file's settings). Used by another instance rendering through this one."""
+
+RENDER_BATCH_DOC = """The images of a batch of frames, in order, rendered in one model call: batch is one
+.safetensors file of stacked conditioning tensors with the render settings as metadata (see
+pipeline/frame_batch.py). Used by another instance rendering through this one."""
+
+SERVER_INFO_DOC = """What this server renders with: app, version, model, render_version, demo_version,
+max_batch_frames, max_upload_bytes and frames_rendered (since it started)."""
 
 
 def publish_api(ctx: AppContext) -> None:
@@ -74,6 +86,36 @@ def publish_api(ctx: AppContext) -> None:
 
     @user_errors
     @gpu
+    def encode(
+        prompt: str,
+        negative_prompt: str,
+        style: str,
+        seed: int,
+        steps: int,
+        guidance: float,
+        width: int,
+        height: int,
+        scheduler: str,
+    ) -> str:
+        settings, keyframe = service.check_generate(
+            model, prompt, negative_prompt, style, seed, steps, guidance, width, height, scheduler
+        )
+        return str(service.encode(settings, keyframe, ctx.backend))
+
+    @user_errors
+    @gpu
+    def render_batch(batch: str | None) -> list[tuple[str, str]]:
+        if not batch:
+            raise InputError("batch is missing: send a .safetensors frame batch file")
+        paths = service.render_batch(Path(batch), model, ctx.backend)
+        return [(str(p), f"{i + 1}/{len(paths)}") for i, p in enumerate(paths)]
+
+    def server_info() -> dict:
+        """The model and versions this server renders with."""
+        return service.server_info(model, ctx.backend)
+
+    @user_errors
+    @gpu
     def render_project(project: str | FileData) -> tuple[FileData, dict]:
         """Render a project (JSON text or file) to a video; returns the video and render stats."""
         source = Path(project["path"]) if isinstance(project, dict) else project
@@ -102,6 +144,12 @@ def publish_api(ctx: AppContext) -> None:
         inbetweens = gr.Gallery(label="frames: the in-between images, in order", format="png")
         interpolate_button = gr.Button("interpolate")
 
+        scheduler = gr.Dropdown(list(SCHEDULER_NAMES), value=preset.scheduler, label="scheduler: the sampler")
+        encode_button = gr.Button("encode")
+        batch = gr.File(file_types=[".safetensors"], label="batch: stacked conditioning of the frames to render")
+        batch_images = gr.Gallery(label="images: the batch's frames, in order", format="png")
+        render_batch_button = gr.Button("render batch")
+
     generate_button.click(
         generate,
         inputs=[prompt, negative_prompt, style, seed, steps, guidance, width, height],
@@ -118,4 +166,21 @@ def publish_api(ctx: AppContext) -> None:
         api_description=INTERPOLATE_DOC,
         **gpu_queue,
     )
+    encode_button.click(
+        encode,
+        inputs=[prompt, negative_prompt, style, seed, steps, guidance, width, height, scheduler],
+        outputs=[conditioning],
+        api_name="encode",
+        api_description=ENCODE_DOC,
+        **gpu_queue,
+    )
+    render_batch_button.click(
+        render_batch,
+        inputs=[batch],
+        outputs=[batch_images],
+        api_name="render_batch",
+        api_description=RENDER_BATCH_DOC,
+        **gpu_queue,
+    )
     gr.api(render_project, api_name="render_project", api_description=RENDER_PROJECT_DOC, **gpu_queue)
+    gr.api(server_info, api_name="server_info", api_description=SERVER_INFO_DOC, concurrency_limit=None)

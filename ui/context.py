@@ -1,17 +1,22 @@
 """What every handler shares: the server's model, the frame store, the backend, the output folder.
 
-Built once by app.py (`build_context`), which is where the model is loaded: never at import.
+Built once by app.py (`build_context`), which is where the model is loaded (never at import),
+or, with a remote, where the remote is asked which model it runs. The studio's backend option
+gives a handler the same context rendering elsewhere (`for_backend`).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.backends import LocalBackend
 from pipeline.frame_store import FrameStore
-from pipeline.model_choice import ModelChoice, load_or_demo
+from pipeline.model_choice import ModelChoice, load_or_demo, remote_choice
 from pipeline.presets import cache_root
+from pipeline.remote import RemoteBackend, check_remote
 from pipeline.renderer import DEFAULT_BATCH, Backend
 from pipeline.workspace import workspace_root
+
+MAX_REMOTES = 8  # remote backends kept connected for the studio's backend option
 
 
 @dataclass(frozen=True)
@@ -20,16 +25,51 @@ class AppContext:
     store: FrameStore
     backend: Backend
     batch_size: int = DEFAULT_BATCH  # frames per model call
+    remote: str = ""  # where `backend` renders: a remote's URL or Space id; "" renders here
+    backends: dict[str, Backend] = field(default_factory=dict, repr=False)  # by `remote`, shared by replace()
 
     @property
     def allowed_paths(self) -> list[str]:
         """The only folders whose files the app may serve: frames and request outputs."""
         return [str(self.store.root), str(workspace_root())]
 
+    def for_backend(self, choice: str, remote: str) -> "AppContext":
+        """This context rendering here (choice "local") or on `remote` (a URL or Space id).
 
-def build_context(model: str, cache: Path | None = None) -> AppContext:
-    """Load the model (or the demo model, with a notice) and open the frame store."""
+        A remote typed in the studio gets no token: only the one given at launch has it."""
+        where = check_remote(remote) if choice == "remote" else ""
+        if where == self.remote:
+            return self
+        if where not in self.backends:
+            if len(self.backends) >= MAX_REMOTES:
+                self._forget_a_remote()
+            self.backends[where] = RemoteBackend(where) if where else LocalBackend()
+        return replace(self, backend=self.backends[where], remote=where)
+
+    def choose_model(self, name: str | None) -> ModelChoice:
+        """The model `name` where this context renders: loaded here, or the remote's (checked)."""
+        return remote_choice(self.backend, name) if self.remote else load_or_demo(name)
+
+    def _forget_a_remote(self) -> None:
+        oldest = next(where for where, backend in self.backends.items() if where and backend is not self.backend)
+        self.backends.pop(oldest).close()
+
+
+def build_context(
+    model: str | None, cache: Path | None = None, remote: str | None = None, token: str | None = None
+) -> AppContext:
+    """Load the model (or the demo model, with a notice), or name the remote's; open the frame store.
+
+    With a remote and no `model`, the remote is asked which it runs (RemoteError when it cannot
+    be reached); with a `model`, the app starts even while the remote is down, and every render
+    checks that the remote runs that model."""
     store = FrameStore(cache or cache_root() / "frames")
     store.remove_orphans()
     workspace_root().mkdir(parents=True, exist_ok=True)
+    if remote:
+        backend = RemoteBackend(remote, token)
+        choice = ModelChoice(model, model, "", backend.remote) if model else remote_choice(backend, None)
+        return AppContext(
+            model=choice, store=store, backend=backend, remote=backend.remote, backends={backend.remote: backend}
+        )
     return AppContext(model=load_or_demo(model), store=store, backend=LocalBackend())

@@ -1,7 +1,8 @@
 """The one place where the pipeline's user-facing errors become `gr.Error` popups.
 
-`InputError` (bad input: the message names the field and value) and `ModelLoadError` reach the
-user as `gr.Error` with that message; anything else is a bug and keeps its traceback.
+`InputError` (bad input: the message names the field and value), `ModelLoadError` and
+`RemoteError` (the remote backend failed; the message names it) reach the user as `gr.Error`
+with that message; anything else is a bug and keeps its traceback.
 """
 
 import functools
@@ -11,14 +12,15 @@ from typing import TypeVar
 
 import gradio as gr
 
-from pipeline.errors import InputError, ModelLoadError
+from pipeline.errors import InputError, ModelLoadError, RemoteError
 
 F = TypeVar("F", bound=Callable)
-USER_ERRORS = (InputError, ModelLoadError)
+USER_ERRORS = (InputError, ModelLoadError, RemoteError)
+TITLES = {ModelLoadError: "Model not available", RemoteError: "Remote not available"}
 
 
 def as_gr_error(exc: Exception) -> gr.Error:
-    title = "Model not available" if isinstance(exc, ModelLoadError) else "Please check your input"
+    title = TITLES.get(type(exc), "Please check your input")
     return gr.Error(str(exc), title=title)
 
 

@@ -2,7 +2,8 @@
 returns a StudioUpdate saying which parts of the page change (None: left as they are).
 
 Form values: `settings` (dict of form.SETTING_FIELDS), `rows` (list of keyframe dicts),
-`session` (the browser's {"id", "project"}), `selected` (segment indices to render).
+`session` (the browser's {"id", "project"}), `selected` (segment indices to render). Handlers
+that render get the context of the backend the form chose (`backend_context`).
 """
 
 import json
@@ -15,7 +16,7 @@ import gradio as gr
 
 from pipeline.errors import InputError
 from pipeline.export import export_video
-from pipeline.model_choice import ModelChoice, load_or_demo
+from pipeline.model_choice import ModelChoice
 from pipeline.presets import preset_for
 from pipeline.project import Project, load_project, parse_project
 from pipeline.renderer import iter_render
@@ -49,7 +50,14 @@ def model_status(choice: ModelChoice) -> str:
     """The line under the model picker: which model is active, and why when it is not the one asked for."""
     if choice.fell_back:
         return f"⚠️ **Active model: `{choice.active}`.** {choice.notice}"
-    return f"✅ Active model: `{choice.active}`"
+    where = f" on remote `{choice.remote}`" if choice.remote else ""
+    return f"✅ Active model: `{choice.active}`{where}"
+
+
+@user_errors
+def backend_context(ctx: AppContext, backend: str, remote: str) -> AppContext:
+    """The context rendering where the form's backend option says: "local", or "remote" at `remote`."""
+    return ctx.for_backend(backend, remote)
 
 
 def _project(settings: dict, rows: list[dict]) -> Project:
@@ -224,8 +232,8 @@ def change_model(ctx: AppContext, name: str, settings: dict, progress: gr.Progre
     name = (name or "").strip()
     if not name:
         raise InputError("model is empty: pick a preset or type a model id or folder")
-    progress(0, desc=f"Loading {name}")
-    choice = load_or_demo(name)
+    progress(0, desc=f"Connecting to {ctx.remote}" if ctx.remote else f"Loading {name}")
+    choice = ctx.choose_model(name)
     if choice.fell_back:
         gr.Warning(choice.notice, title="Model not available")
     preset = preset_for(choice.active)
@@ -238,3 +246,13 @@ def change_model(ctx: AppContext, name: str, settings: dict, progress: gr.Progre
         "scheduler": preset.scheduler,
     }
     return StudioUpdate(settings={**settings, **changed}, model_status=model_status(choice))
+
+
+@user_errors
+def change_backend(ctx: AppContext, settings: dict, progress: gr.Progress) -> StudioUpdate:
+    """Render here or on a remote (ctx says which): a remote's model replaces the form's when it differs."""
+    progress(0, desc=f"Connecting to {ctx.remote}" if ctx.remote else f"Loading {settings['model']}")
+    choice = ctx.choose_model(None if ctx.remote else settings["model"])
+    if ctx.remote and choice.active != settings["model"]:
+        return change_model(ctx, choice.active, settings, progress)
+    return StudioUpdate(model_status=model_status(choice))

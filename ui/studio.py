@@ -49,6 +49,8 @@ class Page:
     make_gif: gr.Checkbox
     project_file: gr.File
     model_status: gr.Markdown
+    backend: gr.Radio  # "local" or "remote": where renders run (not part of the project)
+    remote: gr.Textbox  # the remote's URL or Space id
 
     @property
     def outputs(self) -> list:
@@ -93,9 +95,27 @@ class Page:
     def read_settings(self, data: dict) -> dict[str, Any]:
         return {name: form.number(data[c]) for name, c in self.settings.items()}
 
+    def context(self, ctx: AppContext, data: dict) -> AppContext:
+        """The app's context rendering where the backend option says."""
+        return handlers.backend_context(ctx, data[self.backend], data[self.remote])
 
-def _options(ctx: AppContext) -> tuple[dict[str, gr.components.Component], gr.Markdown]:
+
+def _options(ctx: AppContext) -> tuple[dict[str, gr.components.Component], gr.Markdown, gr.Radio, gr.Textbox]:
     """The basic options column; values are set from the session's project on load."""
+    with gr.Group():
+        backend = gr.Radio(
+            ["local", "remote"],
+            value="remote" if ctx.remote else "local",
+            label="Backend",
+            info="render here, or on another instance of this app (a GPU Space)",
+            elem_id="backend",
+        )
+        remote = gr.Textbox(
+            ctx.remote,
+            label="Remote",
+            placeholder="https://user-space.hf.space or user/space",
+            elem_id="remote",
+        )
     with gr.Group():
         model = gr.Dropdown(
             list(PRESETS),
@@ -126,7 +146,7 @@ def _options(ctx: AppContext) -> tuple[dict[str, gr.components.Component], gr.Ma
         "easing": easing,
         "interpolation": interpolation,
     }
-    return settings, model_status
+    return settings, model_status, backend, remote
 
 
 def create_demo(ctx: AppContext) -> gr.Blocks:
@@ -144,7 +164,7 @@ def create_demo(ctx: AppContext) -> gr.Blocks:
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=260, elem_classes="sdvc-panel"):
                 gr.Markdown("### Options")
-                settings, model_status = _options(ctx)
+                settings, model_status, backend, remote = _options(ctx)
             with gr.Column(scale=4, elem_classes="sdvc-panel"):
                 gr.Markdown("### Keyframes")
                 rows_area = gr.Column(elem_id="keyframe-rows")
@@ -197,6 +217,8 @@ def create_demo(ctx: AppContext) -> gr.Blocks:
             make_gif=make_gif,
             project_file=project_file,
             model_status=model_status,
+            backend=backend,
+            remote=remote,
         )
         with rows_area:
             _prompt_rows(ctx, page, add_button, generate_button, interpolate_button, video_button, save_button)
@@ -206,7 +228,7 @@ def create_demo(ctx: AppContext) -> gr.Blocks:
 
 
 def _page_events(ctx: AppContext, page: Page, demo: gr.Blocks, load_button: gr.UploadButton) -> None:
-    """Events that do not read the prompt rows: page load, project upload, model change."""
+    """Events that do not read the prompt rows: page load, project upload, model and backend change."""
     private = {"api_visibility": "private", "outputs": page.outputs}
 
     def on_load(saved):
@@ -216,12 +238,27 @@ def _page_events(ctx: AppContext, page: Page, demo: gr.Blocks, load_button: gr.U
         return page.apply(handlers.open_project(ctx, path, saved))
 
     def on_model(data, progress=gr.Progress()):
-        return page.apply(handlers.change_model(ctx, data[page.settings["model"]], page.read_settings(data), progress))
+        where = page.context(ctx, data)
+        return page.apply(
+            handlers.change_model(where, data[page.settings["model"]], page.read_settings(data), progress)
+        )
+
+    def on_backend(data, progress=gr.Progress()):
+        return page.apply(handlers.change_backend(page.context(ctx, data), page.read_settings(data), progress))
 
     demo.load(on_load, inputs=[page.session], show_progress="hidden", **private)
     load_button.upload(on_open, inputs=[load_button, page.session], show_progress_on=[page.status], **private)
+    choices = {*page.settings.values(), page.backend, page.remote}
     page.settings["model"].input(
-        on_model, inputs=set(page.settings.values()), show_progress_on=[page.status], concurrency_id="gpu", **private
+        on_model, inputs=choices, show_progress_on=[page.status], concurrency_id="gpu", **private
+    )
+    gr.on(
+        [page.backend.input, page.remote.submit],
+        on_backend,
+        inputs=choices,
+        show_progress_on=[page.status],
+        concurrency_id="gpu",
+        **private,
     )
 
 
@@ -242,7 +279,7 @@ def _prompt_rows(
             return
         fields = [_row(i, row, len(rows)) for i, row in enumerate(rows)]
         inputs = {c for f in fields for c in f.values() if not isinstance(c, gr.Button)}
-        inputs |= set(page.settings.values()) | {page.session, page.selector, page.make_gif}
+        inputs |= set(page.settings.values()) | {page.session, page.selector, page.make_gif, page.backend, page.remote}
 
         def read_rows(data: dict) -> list[dict]:
             return [{name: form.number(data[f[name]]) for name in form.ROW_FIELDS} for f in fields]
@@ -285,15 +322,16 @@ def _prompt_rows(
 
         # 3. The actions, one at a time on the GPU.
         def on_generate(data, progress=gr.Progress()):
-            return page.apply(handlers.generate_keyframes(ctx, *values(data), progress))
+            return page.apply(handlers.generate_keyframes(page.context(ctx, data), *values(data), progress))
 
         def on_interpolate(data, progress=gr.Progress()):
-            for update in handlers.interpolate(ctx, *values(data), progress):
+            for update in handlers.interpolate(page.context(ctx, data), *values(data), progress):
                 yield page.apply(update)
 
         def on_video(data, progress=gr.Progress()):
             settings, rows_now, saved, _ = values(data)
-            return page.apply(handlers.create_video(ctx, settings, rows_now, saved, data[page.make_gif], progress))
+            where = page.context(ctx, data)
+            return page.apply(handlers.create_video(where, settings, rows_now, saved, data[page.make_gif], progress))
 
         def on_save(data):
             settings, rows_now, _, _ = values(data)
