@@ -11,6 +11,7 @@ from pipeline.frame_store import FrameStore
 from pipeline.model_choice import ModelChoice, load_or_demo
 from pipeline.presets import cache_root
 from pipeline.renderer import DEFAULT_BATCH, Backend
+from pipeline.uploads import sessions_root
 from pipeline.workspace import workspace_root
 
 
@@ -23,8 +24,8 @@ class AppContext:
 
     @property
     def allowed_paths(self) -> list[str]:
-        """The only folders whose files the app may serve: frames and request outputs."""
-        return [str(self.store.root), str(workspace_root())]
+        """The only folders whose files the app may serve: frames, request outputs, sessions' pictures."""
+        return [str(self.store.root), str(workspace_root()), str(sessions_root())]
 
 
 def build_context(model: str, cache: Path | None = None) -> AppContext:
