@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw
 from safetensors import safe_open
 
 PROMPT = {"prompt": "a lighthouse on a cliff", "negative_prompt": "", "style": "none"}
-SETTINGS = {"steps": 4, "guidance": 0.0, "width": 64, "height": 64}
+SETTINGS = {"steps": 2, "guidance": 0.0, "width": 64, "height": 64}  # inverting a picture costs 5 model calls a step
 
 
 def pixels(path) -> np.ndarray:
@@ -96,15 +96,6 @@ def test_an_uploaded_picture_is_encoded_and_interpolated_to_a_generated_keyframe
         metadata = f.metadata()
     assert metadata["image_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert (metadata["strength"], metadata["prompt"]) == ("1.0", "a meadow under a blue sky")
-    # The same picture again: the same keyframe (the store serves it).
-    again, _ = client.predict(
-        handle_file(str(path)),
-        **{**PROMPT, "prompt": "a meadow under a blue sky"},
-        **SETTINGS,
-        api_name="/encode_image",
-    )
-    assert np.array_equal(pixels(again), pixels(meadow_image))
-
     # Interpolated to a generated keyframe: the in-betweens travel from the picture's keyframe to it,
     # each one further from the start and nearer the end. (Not halfway at t = 0.5: the demo model's
     # random UNet inverts the picture into noise far weaker than a seed's.)
@@ -127,8 +118,8 @@ def test_bad_pictures_get_clear_errors_and_the_server_goes_on(client, demo_serve
     cases = {
         "notes.txt": (b"this is a text file, not a picture", "image: not an image in a supported format"),
         "fake.png": (b"plain text in a .png", "image: not an image in a supported format"),
-        "huge.png": (png_claiming(50_000, 50_000), "50000x50000, over the limit of 40000000 pixels"),
-        "dot.png": (one_pixel.getvalue(), "1x1; each side must be at least 8 pixels"),
+        "huge.png": (png_claiming(50_000, 50_000), "over the limit of 40000000 pixels"),
+        "dot.png": (one_pixel.getvalue(), "image: the image is 1x1; each side must be at least 8 pixels"),
     }
     for name, (data, expected) in cases.items():
         path = tmp_path / name

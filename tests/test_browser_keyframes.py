@@ -49,6 +49,9 @@ def test_pick_a_candidate_and_a_picture_then_save_and_reload(page: Page, tmp_pat
     set_number(page, "kf-1-frame", FRAMES[1])
     set_number(page, "kf-2-frame", FRAMES[2])
     set_number(page, "kf-1-seed", SEED)
+    steps = page.locator("#steps input[type=number]")  # 2 steps: inverting the picture costs 5 model calls a step
+    steps.fill("2")
+    steps.blur()
     wait_for_states(page, ["missing"] * 9, timeout=30_000)
 
     # 2. Candidates for the second row: four pictures from its seed on, in one batch.
