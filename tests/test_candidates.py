@@ -25,6 +25,7 @@ class CountingBackend(LocalBackend):
     """The local backend, recording the size of every batch it renders."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.batches: list[int] = []
 
     def render(self, settings, frames):
