@@ -1,8 +1,8 @@
 """The published API: /generate, /interpolate, /candidates, /encode_image and /render_project.
 
-/generate, /interpolate, /candidates and /encode_image are events on hidden components (so files travel as Gradio files
-and the parameters carry descriptive labels on the API page); /render_project is a `gr.api`
-function because its one parameter is either JSON text or a file. Every endpoint renders with
+/generate, /interpolate, /candidates and /encode_image are events on hidden components (so
+files travel as Gradio files and the parameters carry descriptive labels on the API page);
+/render_project is a `gr.api` function because its one parameter is either JSON text or a file. Every endpoint renders with
 the server's model (ctx.model.active) and checks its input in pipeline.service.
 """
 
@@ -36,7 +36,7 @@ server, same settings), frames (1-{MAX_INBETWEENS}). Returns a gallery of `frame
 
 CANDIDATES_DOC = """`count` keyframe images of one prompt from seeds seed, seed + 1, ..., rendered in one batch,
 each captioned "seed N": pick one and call /generate with its seed to get the same image and its
-conditioning. Parameters as /generate's, plus count (1 to the server's limit, 8 by default)."""
+conditioning. Parameters as /generate's, plus count (1 to {limit}, SDVC_MAX_CANDIDATES)."""
 
 ENCODE_IMAGE_DOC = f"""A keyframe from a picture of your own: the image the model redraws from it and its conditioning
 file (the prompt's embeddings, and starting noise found by inverting the picture), in /generate's format,
@@ -181,7 +181,7 @@ def publish_api(ctx: AppContext) -> None:
         inputs=[prompt, negative_prompt, style, seed, count, steps, guidance, width, height],
         outputs=[candidates_gallery],
         api_name="candidates",
-        api_description=CANDIDATES_DOC,
+        api_description=CANDIDATES_DOC.format(limit=limits().max_candidates),
         **gpu_queue,
     )
     encode_image_button.click(

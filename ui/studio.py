@@ -324,7 +324,7 @@ def _prompt_rows(
             for row, f in zip(rows, fields, strict=True):
                 values = {name: form.number(data[f[name]]) for name in form.ROW_FIELDS}
                 if row.get("image"):  # the picture is the row's own (set by an upload); its strength is a field
-                    values |= {"image": row["image"], "preview": row["preview"], "strength": data[f["strength"]]}
+                    values |= {"image": row["image"], "preview": row.get("preview"), "strength": data[f["strength"]]}
                 read.append(values)
             return read
 
@@ -491,7 +491,7 @@ def _row(i: int, row: dict, count: int) -> dict[str, gr.components.Component]:
     if row.get("image"):
         with gr.Row(equal_height=True, elem_classes="sdvc-picture-row"):
             gr.Image(
-                row["preview"],
+                row.get("preview"),
                 label=f"Picture {i + 1}",
                 show_label=False,
                 height=72,
