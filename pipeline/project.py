@@ -249,8 +249,11 @@ def parse_project(data: Any, folder: Path | None = None) -> Project:
     )
 
 
-def load_project(path: Path) -> Project:
-    """Read and parse a project file; every problem becomes an InputError naming the file."""
+def load_project(path: Path, folder: Path | None = None) -> Project:
+    """Read and parse a project file; every problem becomes an InputError naming the file.
+
+    Keyframe image paths are resolved in `folder`, by default the project file's own.
+    """
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -260,7 +263,7 @@ def load_project(path: Path) -> Project:
         text = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read project file {path}: {exc.strerror}") from None
-    return loads_project(text, f"project file {path}", path.parent)
+    return loads_project(text, f"project file {path}", path.parent if folder is None else folder)
 
 
 def loads_project(text: str | bytes, name: str = "the project", folder: Path | None = None) -> Project:

@@ -2,6 +2,8 @@
 
     generate(...)        one keyframe: its PNG and its conditioning file
     interpolate(...)     in-betweens of two conditioning files, as frame store PNGs in order
+    candidates(...)      a keyframe from `count` consecutive seeds, rendered in one batch
+    encode_image(...)    a keyframe from an uploaded picture: its PNG and its conditioning file
     render_project(...)  a whole project (JSON text or file) to a video and its render stats
     encode(...)          one keyframe's conditioning file, no image      } what a remote backend
     render_batch(...)    a batch file of frames' conditioning to PNGs    } calls (see remote.py)
@@ -11,17 +13,20 @@ Every file written goes into a fresh request folder (`workspace.request_dir`); e
 mistake raises InputError naming the parameter and the value.
 """
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
+from .candidates import candidate_keyframes, render_candidates
 from .conditioning import Conditioning, check_pair, load_conditioning, save_conditioning
-from .errors import InputError
+from .errors import InputError, show
 from .export import Export, export_video
 from .frame_batch import load_batch
 from .frame_store import FrameStore, atomic_write
 from .inbetweens import check_frame_count, render_inbetweens
+from .limits import limits
 from .project import (
     Keyframe,
     Project,
@@ -34,6 +39,7 @@ from .project import (
 from .remote import server_info as describe_server
 from .renderer import Backend, render_keyframe
 from .timeline import keyframe_key
+from .uploads import check_uploaded_image
 from .workspace import request_dir
 
 
@@ -84,6 +90,39 @@ def interpolate(start: Path, end: Path, frames: int, model: str, store: FrameSto
     check_made_with(b, model, backend, "end")
     # 3. Render what is missing; keys hash the tensors, never the files' metadata.
     return [store.path(key) for key in render_inbetweens(a, b, frames, store, backend)]
+
+
+def check_count(count: int) -> None:
+    """How many candidates one call makes: 1 to Limits.max_candidates."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise InputError(f"count must be a whole number, at least 1, got {show(count)}")
+    limits().check("max_candidates", "count", count)
+
+
+def candidates(
+    settings: RenderSettings, keyframe: Keyframe, count: int, store: FrameStore, backend: Backend
+) -> list[tuple[int, Path]]:
+    """(seed, PNG path in the store) for seeds keyframe.seed, +1, ...; the missing ones in one batch.
+
+    Each is stored under its own keyframe key, so /generate (or a project) with that seed reads it.
+    """
+    check_count(count)
+    keys = [keyframe_key(settings, k) for k in candidate_keyframes(keyframe, count)]
+    with store.pinned(keys):
+        found = render_candidates(settings, keyframe, count, store, backend)
+        store.evict()
+    return [(seed, store.path(key)) for (seed, _), key in zip(found, keys, strict=True)]
+
+
+def encode_image(
+    upload: Path, settings: RenderSettings, keyframe: Keyframe, store: FrameStore, backend: Backend
+) -> tuple[Path, Path]:
+    """(PNG, conditioning file) of the keyframe that redraws an uploaded picture (strength 1).
+
+    The upload is checked like any hostile picture; the conditioning has /generate's format.
+    """
+    _, picture = check_uploaded_image(upload, "image")
+    return generate(settings, replace(keyframe, image=picture, strength=1.0), store, backend)
 
 
 def read_project_source(source: str | Path) -> Project:

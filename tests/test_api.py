@@ -41,6 +41,8 @@ def test_api_page_lists_the_endpoints_with_their_parameters(client):
     assert names == {
         "/generate": ["prompt", "negative_prompt", "style", "seed", "steps", "guidance", "width", "height"],
         "/interpolate": ["start", "end", "frames"],
+        "/candidates": ["prompt", "negative_prompt", "style", "seed", "count", "steps", "guidance", "width", "height"],
+        "/encode_image": ["image", "prompt", "negative_prompt", "style", "steps", "guidance", "width", "height"],
         "/render_project": ["project"],
         "/encode": ["prompt", "negative_prompt", "style", "seed", "steps", "guidance", "width", "height", "scheduler"],
         "/render_batch": ["batch"],

@@ -26,7 +26,7 @@ def python_blocks(section: str) -> list[str]:
 
 def test_readme_has_an_example_per_endpoint():
     code = "\n".join(python_blocks("Use it from Python"))
-    for endpoint in ("/generate", "/interpolate", "/render_project"):
+    for endpoint in ("/generate", "/interpolate", "/render_project", "/candidates", "/encode_image"):
         assert f'api_name="{endpoint}"' in code
     assert README_URL in code
 
@@ -46,3 +46,7 @@ def test_readme_examples_run_against_the_app(demo_server, tmp_path, monkeypatch)
     assert imageio_ffmpeg.count_frames_and_secs(namespace["video"])[0] == 13
     assert namespace["stats"]["frames_total"] == 13
     assert "frames_total" in printed.getvalue()
+    assert "['seed 10', 'seed 11', 'seed 12', 'seed 13']" in printed.getvalue()
+    with Image.open(namespace["lighthouse_image"]) as picked, Image.open(namespace["candidates"][2]["image"]) as third:
+        assert picked.tobytes() == third.tobytes()
+    assert len(namespace["travel"]) == 3

@@ -1,11 +1,12 @@
-"""The published API: /generate, /interpolate and /render_project, for `gradio_client`; and
-/encode, /render_batch and /server_info, which another instance's remote backend calls.
+"""The published API: /generate, /interpolate, /candidates, /encode_image and /render_project, for
+`gradio_client`; and /encode, /render_batch and /server_info, which another instance's remote
+backend calls.
 
-/generate, /interpolate, /encode and /render_batch are events on hidden components (so files
-travel as Gradio files and the parameters carry descriptive labels on the API page);
-/render_project is a `gr.api` function because its one parameter is either JSON text or a file.
-Every endpoint renders with the server's model (ctx.model.active) and checks its input in
-pipeline.service.
+/generate, /interpolate, /candidates, /encode_image, /encode and /render_batch are events on hidden
+components (so files travel as Gradio files and the parameters carry descriptive labels on the
+API page); /render_project is a `gr.api` function because its one parameter is either JSON text
+or a file. Every endpoint renders with the server's model (ctx.model.active) and checks its
+input in pipeline.service.
 """
 
 from dataclasses import asdict
@@ -17,6 +18,8 @@ from gradio.data_classes import FileData
 from pipeline import service
 from pipeline.errors import InputError
 from pipeline.inbetweens import MAX_INBETWEENS, inbetween_fractions
+from pipeline.keyframe_image import IMAGE_FORMATS, MAX_IMAGE_PIXELS
+from pipeline.limits import limits
 from pipeline.presets import SCHEDULER_NAMES, preset_for
 from pipeline.styles import STYLES
 
@@ -33,6 +36,16 @@ preset), seed (0 or more), steps (1-150), guidance (0-30; <= 1 skips the negativ
 INTERPOLATE_DOC = f"""The in-between images of two conditioning files from /generate, in order: frame i of
 `frames` is at t = i / (frames + 1). Parameters: start and end (.safetensors files from /generate on this
 server, same settings), frames (1-{MAX_INBETWEENS}). Returns a gallery of `frames` images."""
+
+CANDIDATES_DOC = """`count` keyframe images of one prompt from seeds seed, seed + 1, ..., rendered in one batch,
+each captioned "seed N": pick one and call /generate with its seed to get the same image and its
+conditioning. Parameters as /generate's, plus count (1 to {limit}, SDVC_MAX_CANDIDATES)."""
+
+ENCODE_IMAGE_DOC = f"""A keyframe from a picture of your own: the image the model redraws from it and its conditioning
+file (the prompt's embeddings, and starting noise found by inverting the picture), in /generate's format,
+so /interpolate takes it. Parameters: image (a {", ".join(IMAGE_FORMATS)} file, at least 8 pixels a side, at
+most {MAX_IMAGE_PIXELS} pixels; scaled to cover width x height and centre-cropped), then prompt,
+negative_prompt, style, steps, guidance, width, height as for /generate. Returns (image PNG, conditioning)."""
 
 RENDER_PROJECT_DOC = """Render a whole project to an mp4 and return it with render stats
 (frames_total, rendered, reused, seconds). Frames already in the store are reused.
@@ -116,6 +129,45 @@ def publish_api(ctx: AppContext) -> None:
 
     @user_errors
     @gpu
+    def candidates(
+        prompt: str,
+        negative_prompt: str,
+        style: str,
+        seed: int,
+        count: int,
+        steps: int,
+        guidance: float,
+        width: int,
+        height: int,
+    ) -> list[tuple[str, str]]:
+        settings, keyframe = service.check_generate(
+            model, prompt, negative_prompt, style, seed, steps, guidance, width, height
+        )
+        found = service.candidates(settings, keyframe, count, ctx.store, ctx.backend)
+        return [(str(path), f"seed {s}") for s, path in found]
+
+    @user_errors
+    @gpu
+    def encode_image(
+        image: str | None,
+        prompt: str,
+        negative_prompt: str,
+        style: str,
+        steps: int,
+        guidance: float,
+        width: int,
+        height: int,
+    ) -> tuple[str, str]:
+        if not image:
+            raise InputError("image is missing: send a picture file with handle_file")
+        settings, keyframe = service.check_generate(
+            model, prompt, negative_prompt, style, 0, steps, guidance, width, height
+        )
+        picture, conditioning = service.encode_image(Path(image), settings, keyframe, ctx.store, ctx.backend)
+        return str(picture), str(conditioning)
+
+    @user_errors
+    @gpu
     def render_project(project: str | FileData) -> tuple[FileData, dict]:
         """Render a project (JSON text or file) to a video; returns the video and render stats."""
         source = Path(project["path"]) if isinstance(project, dict) else project
@@ -150,6 +202,13 @@ def publish_api(ctx: AppContext) -> None:
         batch_images = gr.Gallery(label="images: the batch's frames, in order", format="png")
         render_batch_button = gr.Button("render batch")
 
+        count = gr.Number(4, precision=0, label=f"count: how many candidates (1-{limits().max_candidates})")
+        candidates_gallery = gr.Gallery(label='candidates: the images, captioned "seed N"', format="png")
+        candidates_button = gr.Button("candidates")
+
+        picture = gr.File(label="image: a picture of your own (PNG, JPEG, WebP, GIF, BMP or TIFF)")
+        encode_image_button = gr.Button("encode_image")
+
     generate_button.click(
         generate,
         inputs=[prompt, negative_prompt, style, seed, steps, guidance, width, height],
@@ -180,6 +239,22 @@ def publish_api(ctx: AppContext) -> None:
         outputs=[batch_images],
         api_name="render_batch",
         api_description=RENDER_BATCH_DOC,
+        **gpu_queue,
+    )
+    candidates_button.click(
+        candidates,
+        inputs=[prompt, negative_prompt, style, seed, count, steps, guidance, width, height],
+        outputs=[candidates_gallery],
+        api_name="candidates",
+        api_description=CANDIDATES_DOC.format(limit=limits().max_candidates),
+        **gpu_queue,
+    )
+    encode_image_button.click(
+        encode_image,
+        inputs=[picture, prompt, negative_prompt, style, steps, guidance, width, height],
+        outputs=[image, conditioning],
+        api_name="encode_image",
+        api_description=ENCODE_IMAGE_DOC,
         **gpu_queue,
     )
     gr.api(render_project, api_name="render_project", api_description=RENDER_PROJECT_DOC, **gpu_queue)

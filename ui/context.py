@@ -14,6 +14,7 @@ from pipeline.model_choice import ModelChoice, load_or_demo, remote_choice
 from pipeline.presets import cache_root
 from pipeline.remote import RemoteBackend, check_remote
 from pipeline.renderer import DEFAULT_BATCH, Backend
+from pipeline.uploads import sessions_root
 from pipeline.workspace import workspace_root
 
 MAX_REMOTES = 8  # remote backends kept connected for the studio's backend option
@@ -30,8 +31,8 @@ class AppContext:
 
     @property
     def allowed_paths(self) -> list[str]:
-        """The only folders whose files the app may serve: frames and request outputs."""
-        return [str(self.store.root), str(workspace_root())]
+        """The only folders whose files the app may serve: frames, request outputs, sessions' pictures."""
+        return [str(self.store.root), str(workspace_root()), str(sessions_root())]
 
     def for_backend(self, choice: str, remote: str) -> "AppContext":
         """This context rendering here (choice "local") or on `remote` (a URL or Space id).

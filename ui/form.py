@@ -1,22 +1,24 @@
 """The studio's form as plain data: prompt rows, the project JSON they make, the browser session.
 
 A row is a dict with the keyframe fields of a project file (frame, prompt, negative_prompt,
-style, seed). The session kept in the browser (gr.BrowserState) is {"id": ..., "project": ...};
-it comes back from the browser, so it is checked like any other input.
+style, seed); a row with a picture also has "image" (a path in the session's folder, see
+pipeline.uploads), "strength" and "preview" (the picture's file on the server, for its
+thumbnail; never part of the project). The session kept in the browser (gr.BrowserState) is
+{"id": ..., "project": ...}; it comes back from the browser, so it is checked like any other input.
 """
 
 import random
-import re
 import uuid
 from typing import Any
 
 from pipeline.presets import preset_for
+from pipeline.uploads import is_session_id
 
 ROW_FIELDS = ("frame", "prompt", "negative_prompt", "style", "seed")
+PICTURE_FIELDS = ("image", "strength")  # only on rows with a picture
 SETTING_FIELDS = ("model", "width", "height", "steps", "guidance", "scheduler", "fps", "easing", "interpolation")
 FRAME_GAP = 8  # frames between a new row and the one before it
 MAX_DICE_SEED = 2**32 - 1  # seeds a browser number field keeps exactly
-_SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 
 STARTER_PROMPTS = (
     (0, "a red fox in the snow, morning light", 1),
@@ -50,7 +52,8 @@ def starter_project(model: str) -> dict[str, Any]:
 
 def project_json(settings: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Project JSON from the form's values (unchecked: pipeline.project.parse_project checks it)."""
-    return {**{k: settings[k] for k in SETTING_FIELDS}, "keyframes": [{k: row[k] for k in ROW_FIELDS} for row in rows]}
+    keyframes = [{k: row[k] for k in (*ROW_FIELDS, *PICTURE_FIELDS) if k in row} for row in rows]
+    return {**{k: settings[k] for k in SETTING_FIELDS}, "keyframes": keyframes}
 
 
 def number(value: Any) -> Any:
@@ -61,6 +64,30 @@ def number(value: Any) -> Any:
 def new_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
     last = max((r["frame"] for r in rows if isinstance(r.get("frame"), int)), default=-FRAME_GAP)
     return {"frame": last + FRAME_GAP, "prompt": "", "negative_prompt": "", "style": "none", "seed": random_seed()}
+
+
+def renewed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with a fresh "render" token, so that setting them always redraws the rows.
+
+    gr.State fires .change only for a value unlike the one it holds; a loaded project (or a
+    pick) may equal it while the fields on screen, typed over since, do not.
+    """
+    token = uuid.uuid4().hex
+    return [{**row, "render": token} for row in rows]
+
+
+def with_seed(rows: list[dict[str, Any]], index: int, seed: int) -> list[dict[str, Any]]:
+    return [{**r, "seed": seed} if i == index else r for i, r in enumerate(rows)]
+
+
+def with_picture(rows: list[dict[str, Any]], index: int, picture: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Rows where row `index` has the given picture fields (image, strength, preview), or none."""
+
+    def changed(row: dict[str, Any]) -> dict[str, Any]:
+        plain = {k: v for k, v in row.items() if k not in (*PICTURE_FIELDS, "preview")}
+        return {**plain, **(picture or {})}
+
+    return [changed(r) if i == index else r for i, r in enumerate(rows)]
 
 
 def remove_row(rows: list[dict[str, Any]], index: int) -> list[dict[str, Any]]:
@@ -86,7 +113,7 @@ def move_row(rows: list[dict[str, Any]], index: int, step: int) -> list[dict[str
 def session_id(session: Any) -> str:
     """The browser session's project id, or a new one when it has none (or a forged one)."""
     value = session.get("id") if isinstance(session, dict) else None
-    return value if isinstance(value, str) and _SESSION_ID.match(value) else uuid.uuid4().hex
+    return value if is_session_id(value) else uuid.uuid4().hex
 
 
 def session_value(sid: str, project: dict[str, Any]) -> dict[str, Any]:

@@ -4,16 +4,20 @@ returns a StudioUpdate saying which parts of the page change (None: left as they
 Form values: `settings` (dict of form.SETTING_FIELDS), `rows` (list of keyframe dicts),
 `session` (the browser's {"id", "project"}), `selected` (segment indices to render). Handlers
 that render get the context of the backend the form chose (`backend_context`).
+The session's project is parsed with the session's own folder (pipeline.uploads.session_dir)
+as its project folder: its pictures live there, and no path may leave it.
 """
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from pipeline import service
+from pipeline.candidates import candidate_keyframes
 from pipeline.errors import InputError
 from pipeline.export import export_video
 from pipeline.model_choice import ModelChoice
@@ -21,6 +25,7 @@ from pipeline.presets import preset_for
 from pipeline.project import Project, load_project, parse_project
 from pipeline.renderer import iter_render
 from pipeline.timeline import keyframe_key
+from pipeline.uploads import keep_image, session_dir
 from pipeline.workspace import request_dir
 
 from . import form
@@ -28,6 +33,16 @@ from .context import AppContext
 from .errors import user_errors
 from .gpu import gpu
 from .timeline_view import TimelineView, build_view
+
+
+@dataclass(frozen=True)
+class CandidatesView:
+    """A row's candidates: the gallery, its title, and what a click on one picks."""
+
+    title: str
+    gallery: list[tuple[str, str]]  # (PNG in the store, "seed N")
+    picker: dict  # {"row", "seeds", "paths", "title"}: kept server-side (gr.State)
+    selected: int | None  # the one in use, if shown
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,7 @@ class StudioUpdate:
     downloads: list[str] | None = None
     project_file: str | None = None
     model_status: str | None = None
+    candidates: CandidatesView | None = None
 
 
 def model_status(choice: ModelChoice) -> str:
@@ -60,8 +76,17 @@ def backend_context(ctx: AppContext, backend: str, remote: str) -> AppContext:
     return ctx.for_backend(backend, remote)
 
 
-def _project(settings: dict, rows: list[dict]) -> Project:
-    return parse_project(form.project_json(settings, rows))
+def _project(settings: dict, rows: list[dict], sid: str) -> Project:
+    return parse_project(form.project_json(settings, rows), session_dir(sid))
+
+
+def _rows_of(project: Project) -> list[dict]:
+    """The form's rows for a project; a row with a picture also gets its file, for the thumbnail."""
+    rows = project.to_json()["keyframes"]
+    for row, keyframe in zip(rows, project.keyframes, strict=True):
+        if keyframe.image is not None:
+            row["preview"] = str(keyframe.image.path)
+    return rows
 
 
 def _keyframe_gallery(ctx: AppContext, project: Project) -> list[tuple[str, str]]:
@@ -85,11 +110,13 @@ def restore(ctx: AppContext, session: Any) -> StudioUpdate:
     saved = session.get("project") if isinstance(session, dict) else None
     status = "Edit the prompts, then **Generate keyframes**."
     try:
-        project = parse_project(saved if saved is not None else form.starter_project(ctx.model.active))
+        project = parse_project(
+            saved if saved is not None else form.starter_project(ctx.model.active), session_dir(sid)
+        )
     except InputError as exc:
         project = parse_project(form.starter_project(ctx.model.active))
         status = f"Your saved project could not be restored ({exc}); here is a new one."
-    rows = project.to_json()["keyframes"]
+    rows = _rows_of(project)
     return StudioUpdate(
         view=build_view(project, ctx.store, sid, None),
         gallery=_keyframe_gallery(ctx, project),
@@ -104,7 +131,7 @@ def refresh(ctx: AppContext, settings: dict, rows: list[dict], session: Any, sel
     """After an edit: redraw the timeline, or say what is wrong without a popup (the user is typing)."""
     sid = form.session_id(session)
     try:
-        project = _project(settings, rows)
+        project = _project(settings, rows, sid)
     except InputError as exc:
         return StudioUpdate(status=f"⚠️ Timeline not updated: {exc}")
     return StudioUpdate(
@@ -127,7 +154,7 @@ def generate_keyframes(
 ) -> StudioUpdate:
     """Render the keyframes whose inputs changed (the others come from the store)."""
     sid = form.session_id(session)
-    project = _project(settings, rows)
+    project = _project(settings, rows, sid)
     progress((0, len(project.keyframes)), desc="Generating keyframes")
     for step in iter_render(
         project, ctx.store, ctx.backend, batch_size=ctx.batch_size, project_id=sid, keyframes_only=True
@@ -149,7 +176,7 @@ def interpolate(
 ) -> Iterator[StudioUpdate]:
     """Render the missing frames of the selected segments, redrawing the timeline after each batch."""
     sid = form.session_id(session)
-    project = _project(settings, rows)
+    project = _project(settings, rows, sid)
     if not selected:
         raise InputError("no segment is selected: tick at least one segment to interpolate")
     chosen = sorted(set(selected))
@@ -178,7 +205,7 @@ def create_video(
 ) -> StudioUpdate:
     """Render anything still missing, then write the mp4 (and a GIF on request)."""
     sid = form.session_id(session)
-    project = _project(settings, rows)
+    project = _project(settings, rows, sid)
     folder = request_dir()
 
     def report_progress(done: int, total: int) -> None:
@@ -201,9 +228,9 @@ def create_video(
 
 
 @user_errors
-def save_project(settings: dict, rows: list[dict]) -> StudioUpdate:
-    """The project as a JSON file to download."""
-    project = _project(settings, rows)
+def save_project(settings: dict, rows: list[dict], session: Any) -> StudioUpdate:
+    """The project as a JSON file to download (its pictures stay in the session's folder)."""
+    project = _project(settings, rows, form.session_id(session))
     path = request_dir() / "project.json"
     path.write_text(json.dumps(project.to_json(), indent=2))
     return StudioUpdate(project_file=str(path), status="Project saved: download it below.")
@@ -214,14 +241,14 @@ def open_project(ctx: AppContext, path: str | None, session: Any) -> StudioUpdat
     """An uploaded project file replaces the form; a bad file changes nothing."""
     if not path:
         raise InputError("no project file was uploaded")
-    project = load_project(Path(path))
     sid = form.session_id(session)
+    project = load_project(Path(path), session_dir(sid))
     return StudioUpdate(
         view=build_view(project, ctx.store, sid, None),
         gallery=_keyframe_gallery(ctx, project),
         session=form.session_value(sid, project.to_json()),
         settings=_settings_of(project),
-        rows=project.to_json()["keyframes"],
+        rows=_rows_of(project),
         status=f"Loaded {Path(path).name}: {len(project.keyframes)} keyframes, {project.frame_count} frames.",
     )
 
@@ -256,3 +283,132 @@ def change_backend(ctx: AppContext, settings: dict, progress: gr.Progress) -> St
     if ctx.remote and choice.active != settings["model"]:
         return change_model(ctx, choice.active, settings, progress)
     return StudioUpdate(model_status=model_status(choice))
+
+
+def _edited(
+    ctx: AppContext, sid: str, settings: dict, rows: list[dict], session: Any, selected: list[int], status: str
+) -> StudioUpdate:
+    """The page after a change to the rows that a handler made (not the user typing)."""
+    project = _project(settings, rows, sid)
+    return StudioUpdate(
+        view=build_view(project, ctx.store, sid, _keep_selection(session, project, selected)),
+        gallery=_keyframe_gallery(ctx, project),
+        session=form.session_value(sid, project.to_json()),
+        rows=rows,
+        status=status,
+    )
+
+
+def _candidates(
+    ctx: AppContext, settings: dict, rows: list[dict], session: Any, row: int, count: int, start: int | None, progress
+) -> StudioUpdate:
+    project = _project(settings, rows, form.session_id(session))
+    if not 0 <= row < len(project.keyframes):
+        raise InputError(f"keyframe {row + 1} is gone: click 🎴 on a keyframe row to see its candidates")
+    keyframe = project.keyframes[row]
+    keyframe = replace(keyframe, seed=keyframe.seed if start is None else start)
+    service.check_count(count)
+    progress(0, desc="Rendering candidates")
+    stored = sum(ctx.store.has(keyframe_key(project.settings, k)) for k in candidate_keyframes(keyframe, count))
+    found = service.candidates(project.settings, keyframe, count, ctx.store, ctx.backend)
+    prompt = keyframe.prompt if len(keyframe.prompt) <= 60 else keyframe.prompt[:57] + "…"
+    picker = {
+        "row": row,
+        "seeds": [seed for seed, _ in found],
+        "paths": [str(path) for _, path in found],
+        "title": f"**Keyframe {row + 1}** · {prompt} · seeds {found[0][0]}–{found[-1][0]}: click the one to use",
+    }
+    status = (
+        f"Candidates for keyframe {row + 1}: {len(found) - stored} rendered, {stored} from the store. "
+        "Click one to use it."
+    )
+    return StudioUpdate(candidates=_candidates_view(picker, project.keyframes[row].seed), status=status)
+
+
+def _candidates_view(picker: dict, in_use: int) -> CandidatesView:
+    """The gallery of a picker's candidates, the one with the row's seed marked."""
+    seeds = picker["seeds"]
+    captions = [f"seed {seed}" + (" ✓" if seed == in_use else "") for seed in seeds]
+    selected = seeds.index(in_use) if in_use in seeds else None
+    return CandidatesView(picker["title"], list(zip(picker["paths"], captions, strict=True)), picker, selected)
+
+
+@user_errors
+@gpu
+def make_candidates(
+    ctx: AppContext, settings: dict, rows: list[dict], session: Any, row: int, count: int, progress: gr.Progress
+) -> StudioUpdate:
+    """`count` candidates of a row in one batch, from the row's own seed on (its current pick first)."""
+    return _candidates(ctx, settings, rows, session, row, count, None, progress)
+
+
+@user_errors
+@gpu
+def more_candidates(
+    ctx: AppContext,
+    settings: dict,
+    rows: list[dict],
+    session: Any,
+    picker: dict | None,
+    count: int,
+    forward: bool,
+    progress: gr.Progress,
+) -> StudioUpdate:
+    """Re-roll (the next seeds) or go back (the seeds before, already in the store) for the shown row."""
+    if not picker:
+        raise InputError("no candidates yet: click 🎴 on a keyframe row first")
+    seeds = picker["seeds"]
+    start = seeds[-1] + 1 if forward else max(0, seeds[0] - count)
+    return _candidates(ctx, settings, rows, session, picker["row"], count, start, progress)
+
+
+@user_errors
+def pick_candidate(
+    ctx: AppContext,
+    settings: dict,
+    rows: list[dict],
+    session: Any,
+    selected: list[int],
+    picker: dict | None,
+    index: int,
+) -> StudioUpdate:
+    """Put the clicked candidate's seed in its row; its frame is in the store already."""
+    if not picker or not 0 <= index < len(picker["seeds"]):
+        raise InputError("no candidate to pick: click 🎴 on a keyframe row first")
+    row, seed = picker["row"], picker["seeds"][index]
+    sid = form.session_id(session)
+    project = _project(settings, rows, sid)
+    shown = Path(picker["paths"][index])
+    if (
+        row >= len(project.keyframes)
+        or ctx.store.path(keyframe_key(project.settings, replace(project.keyframes[row], seed=seed))) != shown
+    ):  # the row's prompt or the settings changed since: that picture is not this row's any more
+        raise InputError(f"keyframe {row + 1} or the settings changed since these candidates: click 🎴 on it again")
+    status = f"Keyframe {row + 1}: candidate {index + 1} picked (seed {seed})."
+    update = _edited(ctx, sid, settings, form.with_seed(rows, row, seed), session, selected, status)
+    return replace(update, candidates=_candidates_view(picker, seed))
+
+
+@user_errors
+def set_picture(
+    ctx: AppContext, settings: dict, rows: list[dict], session: Any, selected: list[int], row: int, upload: str | None
+) -> StudioUpdate:
+    """An uploaded picture becomes row `row`'s image keyframe, kept in the session's folder."""
+    if not upload:
+        raise InputError(f"keyframe {row + 1} picture: no file was uploaded")
+    sid = form.session_id(session)
+    picture = keep_image(Path(upload), session_dir(sid), f"keyframe {row + 1} picture")
+    strength = rows[row].get("strength", 1.0)
+    fields = {"image": picture.source, "strength": strength, "preview": str(picture.path)}
+    status = f"Keyframe {row + 1} now redraws your picture: **Generate keyframes** to see it."
+    return _edited(ctx, sid, settings, form.with_picture(rows, row, fields), session, selected, status)
+
+
+@user_errors
+def drop_picture(
+    ctx: AppContext, settings: dict, rows: list[dict], session: Any, selected: list[int], row: int
+) -> StudioUpdate:
+    """Row `row` goes back to its prompt and seed alone."""
+    status = f"Keyframe {row + 1}: picture removed; its prompt and seed make it again."
+    sid = form.session_id(session)
+    return _edited(ctx, sid, settings, form.with_picture(rows, row, None), session, selected, status)

@@ -5,6 +5,8 @@ keyframe gallery; the timeline strip, segment selector and table; Interpolate / 
 the video and its downloads; project save and load. The prompt rows are a `gr.render` over
 `rows_state`: row buttons (dice, move, remove, add) replace the rows, and every event that
 needs the rows is attached inside the render, reading all row fields at once (dict inputs).
+Each row can show candidates (its prompt from the next seeds, in the Candidates panel, where a
+click picks one) and take a picture of the user's own (an image keyframe, with a strength).
 
 Every handler returns a `handlers.StudioUpdate`; `Page.apply` turns it into component values.
 """
@@ -15,7 +17,9 @@ from typing import Any
 
 import gradio as gr
 
+from pipeline.candidates import MAX_CANDIDATES
 from pipeline.interpolation import EASINGS, INTERPOLATIONS
+from pipeline.keyframe_image import IMAGE_FORMATS
 from pipeline.limits import limits
 from pipeline.presets import PRESETS, SCHEDULER_NAMES
 from pipeline.project import MAX_FPS
@@ -51,6 +55,11 @@ class Page:
     model_status: gr.Markdown
     backend: gr.Radio  # "local" or "remote": where renders run (not part of the project)
     remote: gr.Textbox  # the remote's URL or Space id
+    candidates_panel: gr.Accordion
+    candidates_title: gr.Markdown
+    candidates_gallery: gr.Gallery
+    candidates_count: gr.Slider
+    picker: gr.State  # what a click on a candidate picks (handlers.CandidatesView.picker)
 
     @property
     def outputs(self) -> list:
@@ -67,6 +76,10 @@ class Page:
             self.downloads,
             self.project_file,
             self.model_status,
+            self.candidates_panel,
+            self.candidates_title,
+            self.candidates_gallery,
+            self.picker,
         ]
 
     def apply(self, update: StudioUpdate) -> dict:
@@ -80,7 +93,7 @@ class Page:
             out.update({c: update.settings[name] for name, c in self.settings.items()})
         pairs = (
             (update.session, self.session),
-            (update.rows, self.rows_state),
+            (form.renewed(update.rows) if update.rows is not None else None, self.rows_state),
             (update.gallery, self.gallery),
             (update.status, self.status),
             (update.video, self.video),
@@ -90,6 +103,13 @@ class Page:
         out.update({component: value for value, component in pairs if value is not None})
         if update.project_file is not None:  # hidden until there is a file to download
             out[self.project_file] = gr.File(value=update.project_file, visible=True)
+        if update.candidates is not None:
+            out[self.candidates_panel] = gr.Accordion(open=True)
+            out[self.candidates_title] = update.candidates.title
+            out[self.candidates_gallery] = gr.Gallery(
+                value=update.candidates.gallery, selected_index=update.candidates.selected
+            )
+            out[self.picker] = update.candidates.picker
         return out
 
     def read_settings(self, data: dict) -> dict[str, Any]:
@@ -171,6 +191,7 @@ def create_demo(ctx: AppContext) -> gr.Blocks:
                 with gr.Row():
                     add_button = gr.Button("➕ Add keyframe", size="md", elem_id="add-row")
                     generate_button = gr.Button("✨ Generate keyframes", variant="primary", elem_id="generate")
+                candidates = _candidates_panel()
                 gallery = gr.Gallery(
                     label="Keyframes", columns=6, height=220, object_fit="contain", elem_id="keyframe-gallery"
                 )
@@ -219,12 +240,64 @@ def create_demo(ctx: AppContext) -> gr.Blocks:
             model_status=model_status,
             backend=backend,
             remote=remote,
+            picker=gr.State(None),
+            **candidates.components,
         )
         with rows_area:
-            _prompt_rows(ctx, page, add_button, generate_button, interpolate_button, video_button, save_button)
+            _prompt_rows(
+                ctx, page, add_button, generate_button, interpolate_button, video_button, save_button, candidates
+            )
         _page_events(ctx, page, demo, load_button)
         publish_api(ctx)
     return demo
+
+
+@dataclass
+class CandidatesPanel:
+    """The Candidates panel: a row's candidates to click, how many, and buttons for more."""
+
+    panel: gr.Accordion
+    title: gr.Markdown
+    gallery: gr.Gallery
+    count: gr.Slider
+    previous: gr.Button
+    reroll: gr.Button
+
+    @property
+    def components(self) -> dict[str, gr.components.Component]:
+        """The Page fields it fills."""
+        return {
+            "candidates_panel": self.panel,
+            "candidates_title": self.title,
+            "candidates_gallery": self.gallery,
+            "candidates_count": self.count,
+        }
+
+
+def _candidates_panel() -> CandidatesPanel:
+    most = min(limits().max_candidates, MAX_CANDIDATES)
+    with gr.Accordion("🎴 Candidates", open=False, elem_id="candidates-panel") as panel:
+        title = gr.Markdown(
+            "Click **🎴 Candidates** on a keyframe row to see its prompt from several seeds at once, "
+            "then click the picture you want: its seed goes into the row.",
+            elem_id="candidates-title",
+        )
+        gallery = gr.Gallery(
+            show_label=False,
+            columns=6,
+            fit_columns=False,  # small squares, however few
+            height=170,
+            allow_preview=False,
+            object_fit="contain",
+            elem_id="candidates-gallery",
+        )
+        with gr.Row(equal_height=True):
+            count = gr.Slider(
+                1, most, value=min(4, most), step=1, label="How many", elem_id="candidates-count", scale=2
+            )
+            previous = gr.Button("◀ Previous seeds", elem_id="candidates-previous", scale=1)
+            reroll = gr.Button("🔄 Re-roll", elem_id="candidates-reroll", scale=1)
+    return CandidatesPanel(panel, title, gallery, count, previous, reroll)
 
 
 def _page_events(ctx: AppContext, page: Page, demo: gr.Blocks, load_button: gr.UploadButton) -> None:
@@ -270,6 +343,7 @@ def _prompt_rows(
     interpolate_button: gr.Button,
     video_button: gr.Button,
     save_button: gr.Button,
+    candidates: CandidatesPanel,
 ) -> None:
     """One row of fields per keyframe, and every event that reads them."""
 
@@ -278,11 +352,18 @@ def _prompt_rows(
         if not rows:  # before the page load has restored the session's project
             return
         fields = [_row(i, row, len(rows)) for i, row in enumerate(rows)]
-        inputs = {c for f in fields for c in f.values() if not isinstance(c, gr.Button)}
+        inputs = {c for f in fields for c in f.values() if not isinstance(c, gr.Button | gr.UploadButton)}
         inputs |= set(page.settings.values()) | {page.session, page.selector, page.make_gif, page.backend, page.remote}
+        inputs |= {page.candidates_count, page.picker}
 
         def read_rows(data: dict) -> list[dict]:
-            return [{name: form.number(data[f[name]]) for name in form.ROW_FIELDS} for f in fields]
+            read = []
+            for row, f in zip(rows, fields, strict=True):
+                values = {name: form.number(data[f[name]]) for name in form.ROW_FIELDS}
+                if row.get("image"):  # the picture is the row's own (set by an upload); its strength is a field
+                    values |= {"image": row["image"], "preview": row.get("preview"), "strength": data[f["strength"]]}
+                read.append(values)
+            return read
 
         def values(data: dict) -> tuple:
             return page.read_settings(data), read_rows(data), data[page.session], data[page.selector] or []
@@ -295,7 +376,7 @@ def _prompt_rows(
         quick = {"inputs": inputs, "outputs": [page.rows_state], "api_visibility": "private", "concurrency_limit": None}
         add_button.click(rows_op(lambda rs: [*rs, form.new_row(rs)]), **quick)
         for i, f in enumerate(fields):
-            f["dice"].click(rows_op(lambda rs, i=i: _with_seed(rs, i, form.random_seed())), **quick)
+            f["dice"].click(rows_op(lambda rs, i=i: form.with_seed(rs, i, form.random_seed())), **quick)
             f["up"].click(rows_op(lambda rs, i=i: form.move_row(rs, i, -1)), **quick)
             f["down"].click(rows_op(lambda rs, i=i: form.move_row(rs, i, 1)), **quick)
             f["remove"].click(rows_op(lambda rs, i=i: form.remove_row(rs, i)), **quick)
@@ -307,7 +388,7 @@ def _prompt_rows(
 
         edits = [f[name].blur for f in fields for name in ("frame", "prompt", "negative_prompt", "seed")]
         edits += [f[name].submit for f in fields for name in ("frame", "prompt", "negative_prompt", "seed")]
-        edits += [f["style"].input for f in fields]
+        edits += [f["style"].input for f in fields] + [f["strength"].release for f in fields if "strength" in f]
         edits += [c.change for c in page.settings.values()] + [page.selector.input]
         gr.on(
             edits,
@@ -334,8 +415,8 @@ def _prompt_rows(
             return page.apply(handlers.create_video(where, settings, rows_now, saved, data[page.make_gif], progress))
 
         def on_save(data):
-            settings, rows_now, _, _ = values(data)
-            return page.apply(handlers.save_project(settings, rows_now))
+            settings, rows_now, saved, _ = values(data)
+            return page.apply(handlers.save_project(settings, rows_now, saved))
 
         action = {
             "inputs": inputs,
@@ -348,13 +429,55 @@ def _prompt_rows(
         video_button.click(on_video, concurrency_id="gpu", **action)
         save_button.click(on_save, **action)
 
+        # 4. Candidates: render a row's (one batch, on the GPU), then a click picks one.
+        def candidates_of(i: int):
+            def on_candidates(data, progress=gr.Progress()):
+                settings, rows_now, saved, _ = values(data)
+                count = form.number(data[page.candidates_count])
+                return page.apply(
+                    handlers.make_candidates(page.context(ctx, data), settings, rows_now, saved, i, count, progress)
+                )
 
-def _with_seed(rows: list[dict], index: int, seed: int) -> list[dict]:
-    return [{**r, "seed": seed} if i == index else r for i, r in enumerate(rows)]
+            return on_candidates
+
+        def more(forward: bool):
+            def on_more(data, progress=gr.Progress()):
+                settings, rows_now, saved, _ = values(data)
+                count = form.number(data[page.candidates_count])
+                update = handlers.more_candidates(
+                    page.context(ctx, data), settings, rows_now, saved, data[page.picker], count, forward, progress
+                )
+                return page.apply(update)
+
+            return on_more
+
+        def on_pick(data, event: gr.SelectData):
+            return page.apply(handlers.pick_candidate(ctx, *values(data), data[page.picker], event.index))
+
+        for i, f in enumerate(fields):
+            f["candidates"].click(candidates_of(i), concurrency_id="gpu", **action)
+        candidates.reroll.click(more(True), concurrency_id="gpu", **action)
+        candidates.previous.click(more(False), concurrency_id="gpu", **action)
+        candidates.gallery.select(on_pick, **action)
+
+        # 5. A picture of the user's own for a row (kept in the session's folder), or none.
+        def picture_of(i: int, upload: gr.UploadButton):
+            def on_picture(data):
+                return page.apply(handlers.set_picture(ctx, *values(data), i, data[upload]))
+
+            return on_picture
+
+        def drop_of(i: int):
+            return lambda data: page.apply(handlers.drop_picture(ctx, *values(data), i))
+
+        for i, f in enumerate(fields):
+            f["picture"].upload(picture_of(i, f["picture"]), **{**action, "inputs": inputs | {f["picture"]}})
+            if "drop_picture" in f:
+                f["drop_picture"].click(drop_of(i), **action)
 
 
 def _row(i: int, row: dict, count: int) -> dict[str, gr.components.Component]:
-    """One keyframe's fields and buttons; elem_ids are kf-<row>-<field>."""
+    """One keyframe's fields and buttons (and its picture, when it has one); elem_ids are kf-<row>-<field>."""
     editable = {"interactive": True}  # rendered fields are outputs of nothing: say they take input
     with gr.Row(equal_height=True, elem_classes="sdvc-row"):
         fields = {
@@ -396,4 +519,38 @@ def _row(i: int, row: dict, count: int) -> dict[str, gr.components.Component]:
                 fields["down"] = gr.Button(
                     "↓", size="sm", min_width=40, interactive=i < count - 1, elem_id=f"kf-{i}-down"
                 )
+        with gr.Column(scale=0, min_width=128, elem_classes="sdvc-row-tools"):
+            fields["candidates"] = gr.Button("🎴 Candidates", size="sm", elem_id=f"kf-{i}-candidates")
+            fields["picture"] = gr.UploadButton(
+                "🖼️ Picture",
+                size="sm",
+                type="filepath",
+                file_types=[f".{f.lower()}" for f in IMAGE_FORMATS] + [".jpg", ".tif"],
+                elem_id=f"kf-{i}-picture",
+            )
+    if row.get("image"):
+        with gr.Row(equal_height=True, elem_classes="sdvc-picture-row"):
+            gr.Image(
+                row.get("preview"),
+                label=f"Picture {i + 1}",
+                show_label=False,
+                height=72,
+                width=96,
+                interactive=False,
+                buttons=[],
+                scale=0,
+                min_width=96,
+                elem_id=f"kf-{i}-picture-preview",
+            )
+            fields["strength"] = gr.Slider(
+                0.0,
+                1.0,
+                value=row.get("strength", 1.0),
+                step=0.05,
+                label=f"Picture strength (keyframe {i + 1}): 1 redraws it, 0 ignores it",
+                scale=4,
+                elem_id=f"kf-{i}-strength",
+                **editable,
+            )
+            fields["drop_picture"] = gr.Button("✕ Remove picture", size="sm", scale=1, elem_id=f"kf-{i}-drop-picture")
     return fields

@@ -41,4 +41,6 @@ CSS = """
 .sdvc-key { display: inline-flex; align-items: center; gap: 6px; }
 .sdvc-swatch { display: inline-block; width: 14px; height: 14px; border-radius: 3px; }
 .sdvc-placeholder { color: var(--body-text-color-subdued); }
+#candidates-gallery .thumbnail-item.selected { outline: 4px solid #6366f1; outline-offset: 2px; }
+.sdvc-picture-row { align-items: center; }
 """ + "\n".join(f".sdvc-{state} {{ background: {colour}; }}" for state, colour in COLOURS.items())
