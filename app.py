@@ -10,10 +10,14 @@ import argparse
 import os
 from pathlib import Path
 
-from pipeline.conditioning import MAX_FILE_BYTES
-from ui.context import build_context
+import gradio as gr
+
+from pipeline.limits import limits
+from ui.context import AppContext, build_context
 from ui.studio import create_demo
 from ui.theme import CSS, theme
+
+QUEUE_SIZE = 64  # requests waiting at once; beyond it a user is told the queue is full
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -26,19 +30,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+def build(args: argparse.Namespace) -> tuple[gr.Blocks, AppContext]:
+    """The app and its context; its queue runs model work one request at a time (ui/api.py's "gpu" group)."""
     ctx = build_context(args.model, args.cache)
     if ctx.model.fell_back:
         print(f"warning: {ctx.model.notice}", flush=True)
     demo = create_demo(ctx)
-    demo.queue(max_size=64, default_concurrency_limit=1)
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
+    return demo, ctx
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    demo, ctx = build(args)
     demo.launch(
         server_name=args.host,
         server_port=args.port or int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         share=args.share,
         allowed_paths=ctx.allowed_paths,
-        max_file_size=MAX_FILE_BYTES,
+        max_file_size=limits().max_upload_bytes,
+        show_error=True,  # gradio's own input checks (a number that is text, a path not uploaded) explain themselves
         theme=theme(),
         css=CSS,
         footer_links=["api", "gradio"],

@@ -216,18 +216,22 @@ def parse_project(data: Any) -> Project:
     )
 
 
-def load_project(path: Path) -> Project:
-    """Read and parse a project file; every problem becomes an InputError naming the file."""
+def load_project(path: Path, name: str | None = None) -> Project:
+    """Read and parse a project file; every problem becomes an InputError naming the file.
+
+    `name` replaces the path in messages (an upload's path on the server is none of the user's business).
+    """
+    name = name or f"project file {path}"
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise InputError(f"cannot read project file {path}: {exc.strerror}") from None
-    limits().check("max_project_bytes", f"project file {path}", size)
+        raise InputError(f"cannot read {name}: {exc.strerror}") from None
+    limits().check("max_project_bytes", name, size)
     try:
         text = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read project file {path}: {exc.strerror}") from None
-    return loads_project(text, f"project file {path}")
+        raise InputError(f"cannot read {name}: {exc.strerror}") from None
+    return loads_project(text, name)
 
 
 def loads_project(text: str | bytes, name: str = "the project") -> Project:

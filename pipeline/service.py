@@ -8,7 +8,6 @@ Every file written goes into a fresh request folder (`workspace.request_dir`); e
 mistake raises InputError naming the parameter and the value.
 """
 
-import json
 from pathlib import Path
 
 from .conditioning import check_for_model, check_pair, load_conditioning, save_conditioning
@@ -16,16 +15,8 @@ from .errors import InputError
 from .export import Export, export_video
 from .frame_store import FrameStore
 from .inbetweens import check_frame_count, render_inbetweens
-from .project import (
-    MAX_PROJECT_BYTES,
-    Keyframe,
-    Project,
-    RenderSettings,
-    load_project,
-    parse_keyframe,
-    parse_project,
-    parse_settings,
-)
+from .model_choice import check_offered
+from .project import Keyframe, Project, RenderSettings, load_project, loads_project, parse_keyframe, parse_settings
 from .renderer import Backend, render_keyframe
 from .timeline import keyframe_key
 from .workspace import request_dir
@@ -80,21 +71,18 @@ def interpolate(start: Path, end: Path, frames: int, model: str, store: FrameSto
 
 
 def read_project_source(source: str | Path) -> Project:
-    """A project from JSON text or from a file path; InputError names what is wrong."""
+    """A project from JSON text or from an uploaded file; InputError names the `project` parameter."""
     if isinstance(source, Path):
-        return load_project(source)
-    if len(source.encode()) > MAX_PROJECT_BYTES:
-        raise InputError(f"project is {len(source.encode())} bytes; the limit is {MAX_PROJECT_BYTES}")
-    try:
-        data = json.loads(source)
-    except RecursionError:
-        raise InputError("project is not valid JSON: nested too deeply") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"project is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    return parse_project(data)
+        return load_project(source, "project")
+    return loads_project(source, "project")
 
 
-def render_project(source: str | Path, store: FrameStore, backend: Backend, fmt: str = ".mp4") -> Export:
-    """Render a project (JSON text or file) to a video in a fresh request folder."""
+def render_project(source: str | Path, store: FrameStore, backend: Backend, *, model: str, fmt: str = ".mp4") -> Export:
+    """Render a project (JSON text or file) with the server's `model` to a video in a fresh request folder.
+
+    A project naming any other model is refused before anything loads it: a client must not make
+    the server download a model or read a folder of its choosing.
+    """
     project = read_project_source(source)
+    check_offered(project.settings.model, [model])
     return export_video(project, store, backend, request_dir() / f"video{fmt}")

@@ -15,7 +15,7 @@ import gradio as gr
 
 from pipeline.errors import InputError
 from pipeline.export import export_video
-from pipeline.model_choice import ModelChoice, load_or_demo
+from pipeline.model_choice import ModelChoice, check_offered, load_or_demo
 from pipeline.presets import preset_for
 from pipeline.project import Project, load_project, parse_project
 from pipeline.renderer import iter_render
@@ -54,6 +54,13 @@ def model_status(choice: ModelChoice) -> str:
 
 def _project(settings: dict, rows: list[dict]) -> Project:
     return parse_project(form.project_json(settings, rows))
+
+
+def _renderable(ctx: AppContext, settings: dict, rows: list[dict]) -> Project:
+    """The form's project, refused before anything loads when its model is not one the server offers."""
+    project = _project(settings, rows)
+    check_offered(project.settings.model, ctx.offered_models)
+    return project
 
 
 def _keyframe_gallery(ctx: AppContext, project: Project) -> list[tuple[str, str]]:
@@ -119,7 +126,7 @@ def generate_keyframes(
 ) -> StudioUpdate:
     """Render the keyframes whose inputs changed (the others come from the store)."""
     sid = form.session_id(session)
-    project = _project(settings, rows)
+    project = _renderable(ctx, settings, rows)
     progress((0, len(project.keyframes)), desc="Generating keyframes")
     for step in iter_render(
         project, ctx.store, ctx.backend, batch_size=ctx.batch_size, project_id=sid, keyframes_only=True
@@ -141,7 +148,7 @@ def interpolate(
 ) -> Iterator[StudioUpdate]:
     """Render the missing frames of the selected segments, redrawing the timeline after each batch."""
     sid = form.session_id(session)
-    project = _project(settings, rows)
+    project = _renderable(ctx, settings, rows)
     if not selected:
         raise InputError("no segment is selected: tick at least one segment to interpolate")
     chosen = sorted(set(selected))
@@ -170,7 +177,7 @@ def create_video(
 ) -> StudioUpdate:
     """Render anything still missing, then write the mp4 (and a GIF on request)."""
     sid = form.session_id(session)
-    project = _project(settings, rows)
+    project = _renderable(ctx, settings, rows)
     folder = request_dir()
 
     def report_progress(done: int, total: int) -> None:
@@ -206,7 +213,7 @@ def open_project(ctx: AppContext, path: str | None, session: Any) -> StudioUpdat
     """An uploaded project file replaces the form; a bad file changes nothing."""
     if not path:
         raise InputError("no project file was uploaded")
-    project = load_project(Path(path))
+    project = load_project(Path(path), f"project file {Path(path).name!r}")
     sid = form.session_id(session)
     return StudioUpdate(
         view=build_view(project, ctx.store, sid, None),
@@ -223,7 +230,8 @@ def change_model(ctx: AppContext, name: str, settings: dict, progress: gr.Progre
     """Load the chosen model once (the demo model when it cannot load) and take its preset's defaults."""
     name = (name or "").strip()
     if not name:
-        raise InputError("model is empty: pick a preset or type a model id or folder")
+        raise InputError("model is empty: pick one from the list")
+    check_offered(name, ctx.offered_models)
     progress(0, desc=f"Loading {name}")
     choice = load_or_demo(name)
     if choice.fell_back:

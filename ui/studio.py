@@ -16,9 +16,11 @@ from typing import Any
 import gradio as gr
 
 from pipeline.interpolation import EASINGS, INTERPOLATIONS
-from pipeline.presets import PRESETS, SCHEDULER_NAMES
-from pipeline.project import MAX_FPS, MAX_SIDE, MAX_STEPS
+from pipeline.limits import limits
+from pipeline.presets import SCHEDULER_NAMES
+from pipeline.project import MAX_FPS
 from pipeline.styles import STYLES
+from pipeline.workspace import MAX_AGE_S
 
 from . import form, handlers
 from .api import publish_api
@@ -97,17 +99,17 @@ def _options(ctx: AppContext) -> tuple[dict[str, gr.components.Component], gr.Ma
     """The basic options column; values are set from the session's project on load."""
     with gr.Group():
         model = gr.Dropdown(
-            list(PRESETS),
+            list(ctx.offered_models),
             value=ctx.model.active,
             label="Model",
-            info="a preset, or type any diffusers model id or local folder",
-            allow_custom_value=True,
+            info="the server's model or a preset (start the app with --model for another)",
+            allow_custom_value=True,  # a loaded project's model shows, and is refused when rendered
             elem_id="model",
         )
         model_status = gr.Markdown(handlers.model_status(ctx.model), elem_id="model-status", padding=True)
-    width = gr.Slider(64, MAX_SIDE, step=8, label="Width", elem_id="width")
-    height = gr.Slider(64, MAX_SIDE, step=8, label="Height", elem_id="height")
-    steps = gr.Slider(1, MAX_STEPS, step=1, label="Steps", elem_id="steps")
+    width = gr.Slider(64, limits().max_side, step=8, label="Width", elem_id="width")
+    height = gr.Slider(64, limits().max_side, step=8, label="Height", elem_id="height")
+    steps = gr.Slider(1, limits().max_steps, step=1, label="Steps", elem_id="steps")
     guidance = gr.Slider(0.0, 30.0, step=0.5, label="Guidance", elem_id="guidance")
     fps = gr.Slider(1, MAX_FPS, step=1, value=8, label="Frames per second", elem_id="fps")
     easing = gr.Dropdown(list(EASINGS), value="linear", label="Easing", info="how t travels across a segment")
@@ -130,7 +132,8 @@ def _options(ctx: AppContext) -> tuple[dict[str, gr.components.Component], gr.Ma
 
 def create_demo(ctx: AppContext) -> gr.Blocks:
     """The whole app: the studio page plus the published API endpoints."""
-    with gr.Blocks(title="SD Video Creator", delete_cache=(3600, 24 * 3600)) as demo:
+    # Gradio's copies of uploads and outputs go when the request folders do (checked hourly).
+    with gr.Blocks(title="SD Video Creator", delete_cache=(3600, MAX_AGE_S)) as demo:
         session = gr.BrowserState(None, storage_key="sd-video-creator-session")
         rows_state = gr.State([])
         gr.Markdown(INTRO, elem_id="intro")
@@ -326,12 +329,18 @@ def _row(i: int, row: dict, count: int) -> dict[str, gr.components.Component]:
                 row["prompt"],
                 label=f"Prompt {i + 1}",
                 placeholder="what this keyframe shows",
+                max_length=limits().max_prompt_chars,
                 scale=5,
                 elem_id=f"kf-{i}-prompt",
                 **editable,
             ),
             "negative_prompt": gr.Textbox(
-                row["negative_prompt"], label="Negative prompt", scale=3, elem_id=f"kf-{i}-negative", **editable
+                row["negative_prompt"],
+                label="Negative prompt",
+                max_length=limits().max_prompt_chars,
+                scale=3,
+                elem_id=f"kf-{i}-negative",
+                **editable,
             ),
             "style": gr.Dropdown(
                 list(STYLES),
