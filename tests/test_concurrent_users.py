@@ -100,12 +100,13 @@ def test_four_users_at_once_each_get_exactly_their_own_results(demo_server, tmp_
 LONG_RENDER = {
     "model": "demo",
     **SETTINGS,
+    "steps": 8,
     "fps": 8,
     "keyframes": [
         {"frame": 0, "prompt": "a slow render begins", "seed": 7},
-        {"frame": 35, "prompt": "ends", "seed": 8},
+        {"frame": 31, "prompt": "ends", "seed": 8},
     ],
-}  # 36 frames nobody rendered before: keeps the model busy for a while
+}  # 32 frames of 8 steps nobody rendered before: keeps the model busy for seconds
 
 
 def wait_for(condition, timeout_s: float = 120) -> None:
@@ -139,5 +140,5 @@ def test_waiting_users_are_told_their_place_in_the_queue(demo_server):
         if started:
             assert all(map(store.has, long_keys)), "a queued job ran while the render was still rendering"
         time.sleep(0.1)
-    assert running.result()[1]["frames_total"] == len(long_keys) == 36
+    assert running.result()[1]["frames_total"] == len(long_keys) == 32
     assert all(pixels(job.result()[0]).shape == (64, 64, 3) for job in waiting)
