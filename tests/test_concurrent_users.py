@@ -122,6 +122,8 @@ def test_waiting_users_are_told_their_place_in_the_queue(demo_server):
     keyframe = {"negative_prompt": "", "style": "none", "seed": 3, **SETTINGS}
     long_keys = [plan.key for plan in plan_timeline(parse_project(LONG_RENDER))]
     store = FrameStore(SESSION_HOME / "frames")
+    for client in (second, third):  # connected already, so that their jobs queue at once
+        client.predict(prompt="warming up", **keyframe, api_name="/generate")
     # 1. One user's long render runs.
     running = busy.submit(project=json.dumps(LONG_RENDER), api_name="/render_project")
     wait_for(lambda: running.status().code == Status.PROCESSING)
