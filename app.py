@@ -14,14 +14,17 @@ import os
 import sys
 from pathlib import Path
 
+import gradio as gr
+
 from pipeline.errors import InputError, RemoteError
 from pipeline.limits import limits
 from pipeline.remote import token_from_env
-from ui.context import build_context
+from ui.context import AppContext, build_context
 from ui.studio import create_demo
 from ui.theme import CSS, theme
 
 DEFAULT_MODEL = "sd-turbo"
+QUEUE_SIZE = 64  # requests waiting at once; beyond it a user is told the queue is full
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -43,8 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+def build(args: argparse.Namespace) -> tuple[gr.Blocks, AppContext]:
+    """The app and its context; its queue runs model work one request at a time (ui/api.py's "gpu" group)."""
     try:
         token = token_from_env(args.hf_token_env)
         ctx = build_context(args.model or (None if args.remote else DEFAULT_MODEL), args.cache, args.remote, token)
@@ -55,13 +58,20 @@ def main(argv: list[str] | None = None) -> None:
     if ctx.remote:
         print(f"rendering on remote {ctx.remote} (model {ctx.model.active})", flush=True)
     demo = create_demo(ctx)
-    demo.queue(max_size=64, default_concurrency_limit=1)
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
+    return demo, ctx
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    demo, ctx = build(args)
     demo.launch(
         server_name=args.host,
         server_port=args.port or int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         share=args.share,
         allowed_paths=ctx.allowed_paths,
         max_file_size=limits().max_upload_bytes,
+        show_error=True,  # gradio's own input checks (a number that is text, a path not uploaded) explain themselves
         theme=theme(),
         css=CSS,
         footer_links=["api", "gradio"],

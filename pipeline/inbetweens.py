@@ -14,21 +14,23 @@ from dataclasses import asdict
 import numpy as np
 
 from .conditioning import Conditioning, blend
-from .errors import InputError
+from .errors import InputError, show
 from .frame_store import FrameStore
+from .limits import limits
 from .presets import DEMO, DEMO_VERSION
 from .renderer import DEFAULT_BATCH, Backend
 from .timeline import RENDER_VERSION
 
-MAX_INBETWEENS = 1000  # in-between frames per call
 INTERPOLATION = "lerp"  # how text embeddings travel between the two files; noise always uses slerp
 
 
 def check_frame_count(frames: int) -> None:
+    """In-betweens per call: at least 1, at most a segment's limit (SDVC_MAX_SEGMENT_FRAMES)."""
     if isinstance(frames, bool) or not isinstance(frames, int):
-        raise InputError(f"frames must be an integer, got {frames!r}")
-    if not 1 <= frames <= MAX_INBETWEENS:
-        raise InputError(f"frames must be between 1 and {MAX_INBETWEENS}, got {frames}")
+        raise InputError(f"frames must be an integer, got {show(frames)}")
+    if frames < 1:
+        raise InputError(f"frames must be at least 1, got {frames}")
+    limits().check("max_segment_frames", "frames", frames)
 
 
 def tensor_digest(conditioning: Conditioning) -> str:

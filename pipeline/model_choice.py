@@ -3,13 +3,15 @@
 The app starts on the model given with `--model` (and the studio switches models) through
 `load_or_demo`: when that model cannot be loaded (offline, no cache, no such model) the demo
 model runs instead and the notice tells the user which model failed and why. Rendering on a
-remote, the model is the remote's (`remote_choice`): nothing is loaded here.
+remote, the model is the remote's (`remote_choice`): nothing is loaded here. A server refuses
+models it does not offer (`check_offered`) before loading anything.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import ModelLoadError
+from .errors import InputError, ModelLoadError, show
 from .presets import DEMO
 
 if TYPE_CHECKING:
@@ -51,3 +53,14 @@ def remote_choice(backend: "RemoteBackend", requested: str | None) -> ModelChoic
     active = info.get("model")
     check_server_info(info, requested or active, backend.remote)
     return ModelChoice(requested or active, active, "", backend.remote)
+
+
+def check_offered(name: str, offered: Collection[str]) -> None:
+    """Refuse a model the server does not offer, before anything reads it.
+
+    A server open to anyone never loads a model its users name (a hub id would download any
+    repository, a path would read any folder on its disk): only those it chose to offer.
+    """
+    if name not in offered:
+        names = " or ".join(repr(m) for m in offered)
+        raise InputError(f"model {show(name)} is not available on this server, which renders with {names}")

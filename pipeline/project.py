@@ -249,21 +249,23 @@ def parse_project(data: Any, folder: Path | None = None) -> Project:
     )
 
 
-def load_project(path: Path, folder: Path | None = None) -> Project:
+def load_project(path: Path, folder: Path | None = None, name: str | None = None) -> Project:
     """Read and parse a project file; every problem becomes an InputError naming the file.
 
-    Keyframe image paths are resolved in `folder`, by default the project file's own.
+    Keyframe image paths are resolved in `folder`, by default the project file's own. `name`
+    replaces the path in messages (an upload's path on the server is none of the user's business).
     """
+    name = name or f"project file {path}"
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise InputError(f"cannot read project file {path}: {exc.strerror}") from None
-    limits().check("max_project_bytes", f"project file {path}", size)
+        raise InputError(f"cannot read {name}: {exc.strerror}") from None
+    limits().check("max_project_bytes", name, size)
     try:
         text = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read project file {path}: {exc.strerror}") from None
-    return loads_project(text, f"project file {path}", path.parent if folder is None else folder)
+        raise InputError(f"cannot read {name}: {exc.strerror}") from None
+    return loads_project(text, name, path.parent if folder is None else folder)
 
 
 def loads_project(text: str | bytes, name: str = "the project", folder: Path | None = None) -> Project:

@@ -27,6 +27,7 @@ from .frame_batch import load_batch
 from .frame_store import FrameStore, atomic_write
 from .inbetweens import check_frame_count, render_inbetweens
 from .limits import limits
+from .model_choice import check_offered
 from .project import (
     Keyframe,
     Project,
@@ -126,15 +127,20 @@ def encode_image(
 
 
 def read_project_source(source: str | Path) -> Project:
-    """A project from JSON text or from a file path; InputError names what is wrong."""
+    """A project from JSON text or from an uploaded file; InputError names the `project` parameter."""
     if isinstance(source, Path):
-        return load_project(source)
+        return load_project(source, name="project")
     return loads_project(source, "project")
 
 
-def render_project(source: str | Path, store: FrameStore, backend: Backend, fmt: str = ".mp4") -> Export:
-    """Render a project (JSON text or file) to a video in a fresh request folder."""
+def render_project(source: str | Path, store: FrameStore, backend: Backend, *, model: str, fmt: str = ".mp4") -> Export:
+    """Render a project (JSON text or file) with the server's `model` to a video in a fresh request folder.
+
+    A project naming any other model is refused before anything loads it: a client must not make
+    the server download a model or read a folder of its choosing.
+    """
     project = read_project_source(source)
+    check_offered(project.settings.model, [model])
     return export_video(project, store, backend, request_dir() / f"video{fmt}")
 
 

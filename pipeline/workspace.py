@@ -1,7 +1,8 @@
 """The app's own folder for the files it hands out: one fresh folder per request, old ones pruned.
 
 Uploaded and generated files never share a folder between requests, so one request cannot
-read or overwrite another's files; folders older than a day are removed on the next request.
+read or overwrite another's files; folders older than a day are removed on the next request,
+and at start-up (`clean_up`) with the temporary files a killed server left behind.
 """
 
 import shutil
@@ -9,6 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .frame_store import remove_orphan_temps
 from .presets import cache_root
 
 MAX_AGE_S = 24 * 3600  # a request's files are kept this long for downloads
@@ -40,3 +42,11 @@ def prune(root: Path, max_age_s: float) -> int:
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     return removed
+
+
+def clean_up(root: Path | None = None, max_age_s: float = MAX_AGE_S) -> int:
+    """At start-up: remove old request folders, and the temporary files (a half-written video) that
+    processes which died left in the others; returns how many were removed."""
+    root = Path(root or workspace_root())
+    root.mkdir(parents=True, exist_ok=True)
+    return prune(root, max_age_s) + remove_orphan_temps(root.glob("req-*/.tmp-*"))

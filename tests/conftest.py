@@ -1,8 +1,8 @@
 """Shared fixtures: an offline, isolated home for the demo model and frames, built once per session.
 
-SDVC_HOME and HF_HUB_OFFLINE are set at import, before any test runs, so subprocesses (the CLI,
-app servers) inherit them: the demo model is built once into the session's home and every
-process loads it from there. Nothing touches the network or the user's cache.
+SDVC_HOME, GRADIO_TEMP_DIR and HF_HUB_OFFLINE are set at import, before any test runs, so
+subprocesses (the CLI, app servers) inherit them: the demo model is built once into the session's
+home and every process loads it from there. Nothing touches the network or the user's cache.
 """
 
 import json
@@ -17,6 +17,7 @@ SESSION_HOME = Path(tempfile.mkdtemp(prefix="sdvc-tests-"))
 os.environ["SDVC_HOME"] = str(SESSION_HOME)
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ["GRADIO_TEMP_DIR"] = str(SESSION_HOME / "gradio")  # app servers' uploads and outputs, clients' downloads
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable

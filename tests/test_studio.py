@@ -10,10 +10,12 @@ import torch
 from pipeline.conditioning import Conditioning
 from pipeline.frame_store import FrameStore
 from pipeline.inbetweens import inbetween_fractions, inbetween_key
+from pipeline.model_choice import ModelChoice
 from pipeline.project import parse_project
 from pipeline.timeline import FrameState
 
 ROOT = Path(__file__).resolve().parents[1]
+DEMO_CHOICE = ModelChoice("demo", "demo", "")  # a server on the demo model (not loaded: these handlers need none)
 
 
 def test_an_unloadable_model_falls_back_to_demo_with_a_notice(demo_model_dir, tmp_path):
@@ -115,7 +117,7 @@ def test_refresh_after_a_bad_edit_explains_without_raising(tmp_path):
     from ui import form, handlers
     from ui.context import AppContext
 
-    ctx = AppContext(model=None, store=FrameStore(tmp_path), backend=None)
+    ctx = AppContext(model=DEMO_CHOICE, store=FrameStore(tmp_path), backend=None)
     data = project().to_json()
     settings = {k: data[k] for k in form.SETTING_FIELDS}
     rows = data["keyframes"]
@@ -155,7 +157,7 @@ def test_interpolate_redraws_the_timeline_after_every_batch(tmp_path):
     from ui.context import AppContext
 
     backend = InstantBackend()
-    ctx = AppContext(model=None, store=FrameStore(tmp_path), backend=backend, batch_size=2)
+    ctx = AppContext(model=DEMO_CHOICE, store=FrameStore(tmp_path), backend=backend, batch_size=2)
     data = project().to_json()
     settings = {k: data[k] for k in form.SETTING_FIELDS}
     updates = list(handlers.interpolate(ctx, settings, data["keyframes"], {}, [0, 1], lambda *a, **k: None))

@@ -11,11 +11,11 @@ from pathlib import Path
 from pipeline.backends import LocalBackend
 from pipeline.frame_store import FrameStore
 from pipeline.model_choice import ModelChoice, load_or_demo, remote_choice
-from pipeline.presets import cache_root
+from pipeline.presets import PRESETS, cache_root
 from pipeline.remote import RemoteBackend, check_remote
 from pipeline.renderer import DEFAULT_BATCH, Backend
 from pipeline.uploads import sessions_root
-from pipeline.workspace import workspace_root
+from pipeline.workspace import clean_up, workspace_root
 
 MAX_REMOTES = 8  # remote backends kept connected for the studio's backend option
 
@@ -28,6 +28,11 @@ class AppContext:
     batch_size: int = DEFAULT_BATCH  # frames per model call
     remote: str = ""  # where `backend` renders: a remote's URL or Space id; "" renders here
     backends: dict[str, Backend] = field(default_factory=dict, repr=False)  # by `remote`, shared by replace()
+
+    @property
+    def offered_models(self) -> tuple[str, ...]:
+        """What users may render with: the server's model and the presets, never a model id or folder of theirs."""
+        return tuple(dict.fromkeys([self.model.active, *PRESETS]))
 
     @property
     def allowed_paths(self) -> list[str]:
@@ -65,7 +70,8 @@ def build_context(
     be reached); with a `model`, the app starts even while the remote is down, and every render
     checks that the remote runs that model."""
     store = FrameStore(cache or cache_root() / "frames")
-    store.remove_orphans()
+    store.remove_orphans()  # what a killed server left: half-written frames, its pins
+    clean_up()
     workspace_root().mkdir(parents=True, exist_ok=True)
     if remote:
         backend = RemoteBackend(remote, token)

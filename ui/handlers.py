@@ -20,7 +20,7 @@ from pipeline import service
 from pipeline.candidates import candidate_keyframes
 from pipeline.errors import InputError
 from pipeline.export import export_video
-from pipeline.model_choice import ModelChoice
+from pipeline.model_choice import ModelChoice, check_offered
 from pipeline.presets import preset_for
 from pipeline.project import Project, load_project, parse_project
 from pipeline.renderer import iter_render
@@ -89,6 +89,13 @@ def _rows_of(project: Project) -> list[dict]:
     return rows
 
 
+def _renderable(ctx: AppContext, settings: dict, rows: list[dict], sid: str) -> Project:
+    """The form's project, refused before anything loads when its model is not one the server offers."""
+    project = _project(settings, rows, sid)
+    check_offered(project.settings.model, ctx.offered_models)
+    return project
+
+
 def _keyframe_gallery(ctx: AppContext, project: Project) -> list[tuple[str, str]]:
     """Keyframe images already in the store, captioned with frame and prompt."""
     items = []
@@ -154,7 +161,7 @@ def generate_keyframes(
 ) -> StudioUpdate:
     """Render the keyframes whose inputs changed (the others come from the store)."""
     sid = form.session_id(session)
-    project = _project(settings, rows, sid)
+    project = _renderable(ctx, settings, rows, sid)
     progress((0, len(project.keyframes)), desc="Generating keyframes")
     for step in iter_render(
         project, ctx.store, ctx.backend, batch_size=ctx.batch_size, project_id=sid, keyframes_only=True
@@ -176,7 +183,7 @@ def interpolate(
 ) -> Iterator[StudioUpdate]:
     """Render the missing frames of the selected segments, redrawing the timeline after each batch."""
     sid = form.session_id(session)
-    project = _project(settings, rows, sid)
+    project = _renderable(ctx, settings, rows, sid)
     if not selected:
         raise InputError("no segment is selected: tick at least one segment to interpolate")
     chosen = sorted(set(selected))
@@ -205,7 +212,7 @@ def create_video(
 ) -> StudioUpdate:
     """Render anything still missing, then write the mp4 (and a GIF on request)."""
     sid = form.session_id(session)
-    project = _project(settings, rows, sid)
+    project = _renderable(ctx, settings, rows, sid)
     folder = request_dir()
 
     def report_progress(done: int, total: int) -> None:
@@ -242,7 +249,7 @@ def open_project(ctx: AppContext, path: str | None, session: Any) -> StudioUpdat
     if not path:
         raise InputError("no project file was uploaded")
     sid = form.session_id(session)
-    project = load_project(Path(path), session_dir(sid))
+    project = load_project(Path(path), session_dir(sid), f"project file {Path(path).name!r}")
     return StudioUpdate(
         view=build_view(project, ctx.store, sid, None),
         gallery=_keyframe_gallery(ctx, project),
@@ -258,7 +265,8 @@ def change_model(ctx: AppContext, name: str, settings: dict, progress: gr.Progre
     """Load the chosen model once (the demo model when it cannot load) and take its preset's defaults."""
     name = (name or "").strip()
     if not name:
-        raise InputError("model is empty: pick a preset or type a model id or folder")
+        raise InputError("model is empty: pick one from the list")
+    check_offered(name, ctx.offered_models)
     progress(0, desc=f"Connecting to {ctx.remote}" if ctx.remote else f"Loading {name}")
     choice = ctx.choose_model(name)
     if choice.fell_back:

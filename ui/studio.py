@@ -21,9 +21,10 @@ from pipeline.candidates import MAX_CANDIDATES
 from pipeline.interpolation import EASINGS, INTERPOLATIONS
 from pipeline.keyframe_image import IMAGE_FORMATS
 from pipeline.limits import limits
-from pipeline.presets import PRESETS, SCHEDULER_NAMES
+from pipeline.presets import SCHEDULER_NAMES
 from pipeline.project import MAX_FPS
 from pipeline.styles import STYLES
+from pipeline.workspace import MAX_AGE_S
 
 from . import form, handlers
 from .api import publish_api
@@ -138,11 +139,11 @@ def _options(ctx: AppContext) -> tuple[dict[str, gr.components.Component], gr.Ma
         )
     with gr.Group():
         model = gr.Dropdown(
-            list(PRESETS),
+            list(ctx.offered_models),
             value=ctx.model.active,
             label="Model",
-            info="a preset, or type any diffusers model id or local folder",
-            allow_custom_value=True,
+            info="the server's model or a preset (start the app with --model for another)",
+            allow_custom_value=True,  # a loaded project's model shows, and is refused when rendered
             elem_id="model",
         )
         model_status = gr.Markdown(handlers.model_status(ctx.model), elem_id="model-status", padding=True)
@@ -171,7 +172,8 @@ def _options(ctx: AppContext) -> tuple[dict[str, gr.components.Component], gr.Ma
 
 def create_demo(ctx: AppContext) -> gr.Blocks:
     """The whole app: the studio page plus the published API endpoints."""
-    with gr.Blocks(title="SD Video Creator", delete_cache=(3600, 24 * 3600)) as demo:
+    # Gradio's copies of uploads and outputs go when the request folders do (checked hourly).
+    with gr.Blocks(title="SD Video Creator", delete_cache=(3600, MAX_AGE_S)) as demo:
         session = gr.BrowserState(None, storage_key="sd-video-creator-session")
         rows_state = gr.State([])
         gr.Markdown(INTRO, elem_id="intro")
@@ -488,12 +490,18 @@ def _row(i: int, row: dict, count: int) -> dict[str, gr.components.Component]:
                 row["prompt"],
                 label=f"Prompt {i + 1}",
                 placeholder="what this keyframe shows",
+                max_length=limits().max_prompt_chars,
                 scale=5,
                 elem_id=f"kf-{i}-prompt",
                 **editable,
             ),
             "negative_prompt": gr.Textbox(
-                row["negative_prompt"], label="Negative prompt", scale=3, elem_id=f"kf-{i}-negative", **editable
+                row["negative_prompt"],
+                label="Negative prompt",
+                max_length=limits().max_prompt_chars,
+                scale=3,
+                elem_id=f"kf-{i}-negative",
+                **editable,
             ),
             "style": gr.Dropdown(
                 list(STYLES),
