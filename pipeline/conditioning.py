@@ -102,7 +102,13 @@ def encode_keyframe(model: "LoadedModel", settings: RenderSettings, keyframe: Ke
             tensors["negative_prompt_embeds"] = negative_embeds
     tensors = {name: t.float().cpu().contiguous() for name, t in tensors.items()}
     tensors[NOISE] = seed_noise(model.latent_shape(settings.width, settings.height), keyframe.seed)
-    metadata = {
+    metadata = {**settings_metadata(settings), **{k: str(v) for k, v in keyframe.inputs().items()}}
+    return Conditioning(tensors, metadata)
+
+
+def settings_metadata(settings: RenderSettings) -> dict[str, str]:
+    """The format and render settings as safetensors metadata (read back by settings_from_metadata)."""
+    return {
         "format": FORMAT,
         "model": settings.model,
         "width": str(settings.width),
@@ -110,9 +116,7 @@ def encode_keyframe(model: "LoadedModel", settings: RenderSettings, keyframe: Ke
         "steps": str(settings.steps),
         "guidance": repr(settings.guidance),
         "scheduler": settings.scheduler,
-        **{k: str(v) for k, v in keyframe.inputs().items()},
     }
-    return Conditioning(tensors, metadata)
 
 
 def blend(a: Conditioning, b: Conditioning, t: float, interpolation: str) -> dict[str, torch.Tensor]:

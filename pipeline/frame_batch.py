@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from .conditioning import Conditioning, check_tensors, read_safetensors, settings_from_metadata
+from .conditioning import Conditioning, check_tensors, read_safetensors, settings_from_metadata, settings_metadata
 from .errors import InputError, show
 from .limits import limits
 from .presets import DEMO_VERSION
@@ -27,16 +27,7 @@ FORMAT = "sd-video-creator/frame-batch-v1"
 def save_batch(settings: RenderSettings, frames: list[dict[str, torch.Tensor]], path: Path) -> Path:
     """Stack the frames' tensors ((1, ...) each) into one file with the settings as metadata."""
     tensors = {name: torch.cat([f[name] for f in frames]).contiguous() for name in frames[0]}  # (B, ...)
-    metadata = {
-        "format": FORMAT,
-        "model": settings.model,
-        "width": str(settings.width),
-        "height": str(settings.height),
-        "steps": str(settings.steps),
-        "guidance": repr(settings.guidance),
-        "scheduler": settings.scheduler,
-        **_versions(),
-    }
+    metadata = {**settings_metadata(settings), "format": FORMAT, **_versions()}
     save_file(tensors, str(path), metadata=metadata)
     return path
 

@@ -1,6 +1,7 @@
 """Helpers for tests that use the command line as a user does and look at what it left on disk."""
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -11,13 +12,14 @@ from PIL import Image
 from pipeline.__main__ import main
 
 
-def run_cli(*args: str | Path, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_cli(*args: str | Path, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """`python -m pipeline ARGS` in a fresh process (SDVC_HOME and HF_HUB_OFFLINE come from conftest)."""
     return subprocess.run(
         [PYTHON, "-m", "pipeline", *map(str, args)],
         cwd=ROOT,
         capture_output=True,
         text=True,
+        env={**os.environ, **(env or {})},
         timeout=timeout,
     )
 

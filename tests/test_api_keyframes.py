@@ -8,13 +8,12 @@ errors, and the server goes on.
 
 import hashlib
 import io
-import struct
-import zlib
 
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
+from pictures import png_claiming
 from PIL import Image, ImageDraw
 from safetensors import safe_open
 
@@ -35,16 +34,6 @@ def photo_like(width: int = 96, height: int = 64) -> Image.Image:
     image = Image.fromarray(np.clip(sky + sun, 0, 255).astype(np.uint8))
     ImageDraw.Draw(image).rectangle((0, int(0.75 * height), width, height), fill=(40, 90, 50))  # a meadow
     return image
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A small PNG whose header claims width x height (a decompression bomb's header)."""
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8)).save(buffer, format="PNG")
-    data = bytearray(buffer.getvalue())
-    data[16:24] = struct.pack(">II", width, height)
-    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
-    return bytes(data)
 
 
 @pytest.fixture(scope="module")

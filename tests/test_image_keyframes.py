@@ -9,9 +9,7 @@ import hashlib
 import io
 import json
 import os
-import struct
 import subprocess
-import zlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import PYTHON, ROOT, write_project
+from pictures import png_claiming
 from PIL import Image, ImageDraw
 
 from pipeline import keyframe_image
@@ -113,16 +112,6 @@ def test_touching_the_picture_keeps_every_key_and_replacing_it_changes_two_segme
 
 
 # --- Bad pictures and paths -----------------------------------------------------------------
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A small PNG whose header claims width x height (a decompression bomb's header)."""
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8)).save(buffer, format="PNG")
-    data = bytearray(buffer.getvalue())
-    data[16:24] = struct.pack(">II", width, height)
-    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
-    return bytes(data)
 
 
 def png_bytes(image: Image.Image, format: str = "PNG") -> bytes:

@@ -1,11 +1,10 @@
 """Limits: safe defaults, SDVC_* overrides, and every entry (project, upload, CLI) stating the limit it hit."""
 
-import os
-import subprocess
 from dataclasses import fields
 
 import pytest
-from conftest import PYTHON, ROOT, write_project
+from cli import run_cli
+from conftest import ROOT, write_project
 
 from pipeline.errors import InputError
 from pipeline.limits import GIB, MIB, Limits, env_var, limits, parse_bytes
@@ -109,17 +108,6 @@ def test_a_project_file_too_big_is_refused_before_reading(tmp_path, set_limits):
     assert str(error.value).startswith(f"project file {path} must be at most 1 KiB (SDVC_MAX_PROJECT_BYTES), got ")
     with pytest.raises(InputError, match=r"^the project must be at most 1 KiB \(SDVC_MAX_PROJECT_BYTES\)"):
         loads_project(" " * 2000)
-
-
-def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [PYTHON, "-m", "pipeline", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-    )
 
 
 def test_the_cli_states_the_limit_in_one_line(tmp_path):

@@ -12,8 +12,6 @@ hostilely as a conditioning file.
 import contextlib
 import functools
 import json
-import os
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,7 +21,8 @@ import numpy as np
 import pytest
 import torch
 from app_server import app_server, free_port
-from conftest import PYTHON, ROOT, write_project
+from cli import run_cli
+from conftest import PYTHON, write_project
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 from PIL import Image
@@ -123,17 +122,6 @@ def frames(cache: Path, project: str) -> list[np.ndarray]:
 
 def stored(cache: Path) -> int:
     return len(list(cache.glob("*/*.png")))
-
-
-def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [PYTHON, "-m", "pipeline", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-    )
 
 
 # -- Through B and the CLI, while A runs --------------------------------------------------------
