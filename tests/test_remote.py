@@ -172,9 +172,15 @@ def test_the_cli_renders_through_the_remote(remote_a, tmp_path):
 
 def test_a_remote_with_another_model_is_refused(remote_a, server_b, tmp_path):
     expected = f"remote {remote_a.url} runs model 'demo', but the project asks for model 'sd-turbo'"
-    with pytest.raises(AppError, match="runs model 'demo'") as error:
+    # B, a server, renders only its own model (the remote's) and refuses before asking A.
+    with pytest.raises(AppError, match="model 'sd-turbo' is not available on this server, which renders with 'demo'"):
         render_on(server_b.client, project_json(STORY, model="sd-turbo", width=64, height=64))
-    assert f"{expected}; start the remote with --model sd-turbo or render locally" in str(error.value)
+    # The CLI renders any model it is given: the remote itself refuses, naming both models.
+    path = tmp_path / "turbo.json"
+    path.write_text(project_json(STORY, model="sd-turbo", width=64, height=64))
+    result = run_cli("render", path, "--out", tmp_path / "v.mp4", "--cache", tmp_path / "c", "--remote", remote_a.url)
+    assert result.returncode == 1
+    assert f"{expected}; start the remote with --model sd-turbo or render locally" in result.stderr
     # `app.py --remote A` without --model takes A's; with another, it is refused the same way.
     backend = RemoteBackend(remote_a.url)
     assert remote_choice(backend, None) == ModelChoice("demo", "demo", "", remote_a.url)
