@@ -14,18 +14,23 @@ from dataclasses import replace
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, show
 from .frame_store import FrameStore
+from .limits import limits
 from .project import MAX_SEED, Keyframe, RenderSettings
 from .renderer import Backend
 from .timeline import keyframe_key
 
-MAX_CANDIDATES = 16  # one batch; more would strain a GPU's memory at 1024 px
+
+def check_count(count: int) -> None:
+    """How many candidates one batch makes: 1 to Limits.max_candidates (SDVC_MAX_CANDIDATES)."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise InputError(f"count must be a whole number, at least 1, got {show(count)}")
+    limits().check("max_candidates", "count", count)
 
 
 def check_candidates(keyframe: Keyframe, count: int) -> None:
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_CANDIDATES:
-        raise InputError(f"count must be a whole number from 1 to {MAX_CANDIDATES}, got {count!r}")
+    check_count(count)
     if keyframe.seed + count - 1 > MAX_SEED:
         raise InputError(f"seed must be at most {MAX_SEED - count + 1} for {count} candidates, got {keyframe.seed}")
 

@@ -19,14 +19,13 @@ from typing import Any
 
 from PIL import Image
 
-from .candidates import candidate_keyframes, render_candidates
+from .candidates import candidate_keyframes, check_count, render_candidates
 from .conditioning import Conditioning, check_pair, load_conditioning, save_conditioning
-from .errors import InputError, show
+from .errors import InputError
 from .export import Export, export_video
 from .frame_batch import load_batch
 from .frame_store import FrameStore, atomic_write
 from .inbetweens import check_frame_count, render_inbetweens
-from .limits import limits
 from .model_choice import check_offered
 from .project import (
     Keyframe,
@@ -91,13 +90,6 @@ def interpolate(start: Path, end: Path, frames: int, model: str, store: FrameSto
     check_made_with(b, model, backend, "end")
     # 3. Render what is missing; keys hash the tensors, never the files' metadata.
     return [store.path(key) for key in render_inbetweens(a, b, frames, store, backend)]
-
-
-def check_count(count: int) -> None:
-    """How many candidates one call makes: 1 to Limits.max_candidates."""
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise InputError(f"count must be a whole number, at least 1, got {show(count)}")
-    limits().check("max_candidates", "count", count)
 
 
 def candidates(

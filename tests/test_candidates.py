@@ -11,9 +11,10 @@ import pytest
 from fake_backend import CountingBackend
 
 from pipeline.backends import LocalBackend
-from pipeline.candidates import MAX_CANDIDATES, render_candidates
+from pipeline.candidates import render_candidates
 from pipeline.errors import InputError
 from pipeline.frame_store import FrameStore
+from pipeline.limits import limits
 from pipeline.project import MAX_SEED, Keyframe, RenderSettings
 from pipeline.renderer import render_keyframe
 from pipeline.timeline import keyframe_key
@@ -74,10 +75,16 @@ def test_reroll_renders_the_next_seeds_and_keeps_the_earlier_ones(first_four):
     assert backend.batches[-1] == 2
 
 
-@pytest.mark.parametrize("count", [0, -1, MAX_CANDIDATES + 1, 2.5, True, "4", None])
-def test_count_outside_one_to_sixteen_is_refused(count, tmp_path):
-    with pytest.raises(InputError, match=rf"count must be a whole number from 1 to {MAX_CANDIDATES}, got"):
+@pytest.mark.parametrize("count", [0, -1, 2.5, True, "4", None])
+def test_a_count_that_is_not_a_whole_number_from_one_is_refused(count, tmp_path):
+    with pytest.raises(InputError, match=r"count must be a whole number, at least 1, got"):
         render_candidates(SETTINGS, ROW, count, FrameStore(tmp_path), LocalBackend())
+
+
+def test_a_count_over_the_limit_is_refused_naming_the_limit(tmp_path):
+    over = limits().max_candidates + 1
+    with pytest.raises(InputError, match=rf"count must be at most {over - 1} \(SDVC_MAX_CANDIDATES\), got {over}"):
+        render_candidates(SETTINGS, ROW, over, FrameStore(tmp_path), LocalBackend())
 
 
 def test_seeds_past_the_largest_are_refused(tmp_path):

@@ -17,7 +17,7 @@ from typing import Any
 import gradio as gr
 
 from pipeline import service
-from pipeline.candidates import candidate_keyframes
+from pipeline.candidates import candidate_keyframes, check_count
 from pipeline.errors import InputError
 from pipeline.export import export_video
 from pipeline.model_choice import ModelChoice, check_offered
@@ -315,7 +315,7 @@ def _candidates(
         raise InputError(f"keyframe {row + 1} is gone: click 🎴 on a keyframe row to see its candidates")
     keyframe = project.keyframes[row]
     keyframe = replace(keyframe, seed=keyframe.seed if start is None else start)
-    service.check_count(count)
+    check_count(count)
     progress(0, desc="Rendering candidates")
     stored = sum(ctx.store.has(keyframe_key(project.settings, k)) for k in candidate_keyframes(keyframe, count))
     found = service.candidates(project.settings, keyframe, count, ctx.store, ctx.backend)

@@ -17,7 +17,6 @@ from typing import Any
 
 import gradio as gr
 
-from pipeline.candidates import MAX_CANDIDATES
 from pipeline.interpolation import EASINGS, INTERPOLATIONS
 from pipeline.keyframe_image import IMAGE_FORMATS
 from pipeline.limits import limits
@@ -277,7 +276,7 @@ class CandidatesPanel:
 
 
 def _candidates_panel() -> CandidatesPanel:
-    most = min(limits().max_candidates, MAX_CANDIDATES)
+    most = limits().max_candidates
     with gr.Accordion("🎴 Candidates", open=False, elem_id="candidates-panel") as panel:
         title = gr.Markdown(
             "Click **🎴 Candidates** on a keyframe row to see its prompt from several seeds at once, "
