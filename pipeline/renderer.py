@@ -6,6 +6,13 @@ callback. A backend does the model work (see backends.py). When nothing is missi
 torch nor the model is even imported: a no-op render costs a few stat calls. While a render
 runs, every frame of its project is pinned in the store; after rendering, the store evicts
 least recently used frames beyond its size limit.
+
+Pixels across batchings: the same frame key rendered in the same batching (the same frames
+batched together, the same batch size) gives byte-identical PNGs, so two fresh caches of one
+project are identical. In another batching (a batch of 3 instead of 8, a frame alone, another
+frame beside it, another CPU) float rounding in the model's kernels may differ, so a frame may
+differ by at most BATCHING_MAX_LEVELS levels (of 255) in any value and by at most
+BATCHING_MEAN_LEVELS levels on average over the frame. The store keeps whichever render came first.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ if TYPE_CHECKING:
     from .conditioning import Conditioning
 
 DEFAULT_BATCH = 8
+BATCHING_MAX_LEVELS = 2  # the most one value of a frame may differ between two batchings (of 255)
+BATCHING_MEAN_LEVELS = 0.01  # the most a frame's mean absolute difference may be between two batchings
 
 
 class Backend(Protocol):

@@ -5,9 +5,7 @@ import os
 import subprocess
 from pathlib import Path
 
-import numpy as np
 from conftest import PYTHON, ROOT
-from PIL import Image
 
 from pipeline.__main__ import main
 
@@ -42,11 +40,6 @@ def main_json(capsys, *args: str | Path) -> dict:
 def stored_frames(cache: Path) -> dict[str, Path]:
     """Every frame PNG in a store, by key (not the temporary files of writes in progress)."""
     return {path.stem: path for path in cache.glob("*/[0-9a-f]*.png")}
-
-
-def read_png(path: Path) -> np.ndarray:
-    with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"))
 
 
 def tree_snapshot(folder: Path) -> dict[str, tuple[int, int]]:

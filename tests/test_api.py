@@ -12,16 +12,11 @@ import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
-from PIL import Image
+from pixels import pixels
 
 FOX = {"prompt": "a red fox in the snow", "negative_prompt": "", "style": "none", "seed": 1}
 CITY = {"prompt": "a city at night", "negative_prompt": "", "style": "watercolor", "seed": 2}
 SETTINGS = {"steps": 4, "guidance": 0.0, "width": 64, "height": 64}
-
-
-def pixels(path) -> np.ndarray:
-    with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"))
 
 
 @pytest.fixture(scope="module")

@@ -15,15 +15,11 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from pictures import png_claiming
 from PIL import Image, ImageDraw
+from pixels import pixels
 from safetensors import safe_open
 
 PROMPT = {"prompt": "a lighthouse on a cliff", "negative_prompt": "", "style": "none"}
 SETTINGS = {"steps": 2, "guidance": 0.0, "width": 64, "height": 64}  # inverting a picture costs 5 model calls a step
-
-
-def pixels(path) -> np.ndarray:
-    with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"))
 
 
 def photo_like(width: int = 96, height: int = 64) -> Image.Image:

@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from fake_backend import CountingBackend
+from pixels import assert_same_frame
 
 from pipeline.backends import LocalBackend
 from pipeline.candidates import render_candidates
@@ -32,7 +33,7 @@ def first_four(demo_model_dir, tmp_path_factory):
 def test_candidates_are_count_distinct_images_from_consecutive_seeds_in_one_batch(first_four):
     store, backend, candidates = first_four
     assert [seed for seed, _ in candidates] == [5, 6, 7, 8]
-    assert backend.batches == [4]
+    assert backend.batches[0] == 4  # the fixture's call, the module's first (other tests add more)
     images = [image for _, image in candidates]
     assert all(image.shape == (64, 64, 3) and image.dtype == np.uint8 for image in images)
     for i in range(4):
@@ -43,12 +44,10 @@ def test_candidates_are_count_distinct_images_from_consecutive_seeds_in_one_batc
 
 
 def test_a_candidate_is_the_keyframe_with_its_seed_rendered_alone(first_four, tmp_path):
-    """Batch composition changes CPU float rounding: at most one level, on under 1% of values."""
+    """Batch composition changes CPU float rounding, within the renderer's documented bound."""
     _, _, candidates = first_four
     alone, conditioning = render_keyframe(SETTINGS, replace(ROW, seed=7), FrameStore(tmp_path), LocalBackend())
-    difference = np.abs(alone.astype(int) - candidates[2][1].astype(int))
-    assert difference.max() <= 1
-    assert (difference > 0).mean() < 0.01
+    assert_same_frame(alone, candidates[2][1], "seed 7 alone vs in a batch of 4")
     assert conditioning.keyframe.seed == 7
 
 

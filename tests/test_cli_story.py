@@ -9,9 +9,10 @@ import json
 
 import imageio_ffmpeg
 import numpy as np
-from cli import cli_json, main_json, read_png, stored_frames
+from cli import cli_json, main_json, stored_frames
 from conftest import write_project
 from PIL import Image
+from pixels import pixels
 
 
 def frame_states(status: dict) -> list[str]:
@@ -60,7 +61,7 @@ def test_render_edit_and_undo_render_only_what_changed(capsys, tmp_path, demo_mo
     first = main_json(capsys, *status)
     assert frame_states(first) == ["keyframe"] + ["rendered"] * 6 + ["keyframe"] + ["rendered"] * 11 + ["keyframe"]
     assert segment_rows(first) == [(0, 7, 8, 8, "rendered"), (7, 19, 13, 13, "rendered")]
-    store = {f["index"]: read_png(stored_frames(cache)[f["key"]]) for f in first["frames"]}
+    store = {f["index"]: pixels(stored_frames(cache)[f["key"]]) for f in first["frames"]}
     # The video holds the store's frames in timeline order (H.264 is lossy: nearest, not equal).
     for index, frame in enumerate(frames):
         errors = [np.abs(frame.astype(int) - store[i]).mean() for i in range(20)]

@@ -18,7 +18,7 @@ import pytest
 from conftest import SESSION_HOME
 from gradio_client import Client
 from gradio_client.utils import Status
-from PIL import Image
+from pixels import pixels
 
 from pipeline import service
 from pipeline.backends import LocalBackend
@@ -51,11 +51,6 @@ class User:
     def project(self) -> dict:
         last = {"frame": 3 + self.index, "prompt": f"user {self.index}: a calm sea at dawn", "seed": 200 + self.index}
         return {"model": "demo", **SETTINGS, "fps": 8, "keyframes": [{"frame": 0, **self.keyframe}, last]}
-
-
-def pixels(path) -> np.ndarray:
-    with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"))
 
 
 def video_frames(path) -> list[np.ndarray]:
