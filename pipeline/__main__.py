@@ -24,7 +24,7 @@ from typing import NoReturn
 from tqdm import tqdm
 
 from .backends import LocalBackend
-from .errors import InputError, ModelLoadError, RemoteError
+from .errors import InputError, ModelLoadError, RemoteError, check_integer
 from .export import check_video_path, export_video
 from .frame_store import FrameStore
 from .limits import Limits, env_var, format_bytes, parse_bytes
@@ -133,8 +133,7 @@ def make_backend(args: argparse.Namespace) -> Backend:
 
 def _render(args: argparse.Namespace) -> dict:
     check_video_path(args.out, "--out")
-    if not 1 <= args.batch <= 64:
-        raise InputError(f"--batch must be between 1 and 64, got {args.batch}")
+    check_integer(args.batch, "--batch", 1, 64)
     project = load_project(args.project)
     _check_out_folder(args.out)
     backend = make_backend(args)

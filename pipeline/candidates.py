@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .errors import InputError, show
+from .errors import InputError, check_integer
 from .frame_store import FrameStore
 from .limits import limits
 from .project import MAX_SEED, Keyframe, RenderSettings
@@ -24,8 +24,7 @@ from .timeline import keyframe_key
 
 def check_count(count: int) -> None:
     """How many candidates one batch makes: 1 to Limits.max_candidates (SDVC_MAX_CANDIDATES)."""
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise InputError(f"count must be a whole number, at least 1, got {show(count)}")
+    check_integer(count, "count", low=1)
     limits().check("max_candidates", "count", count)
 
 

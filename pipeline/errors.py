@@ -4,7 +4,8 @@
 argument); `ModelLoadError` is a model that could not be loaded; `RemoteError` is a remote
 instance that cannot render for us (unreachable, gone, or running another model). The UI
 turns them into `gr.Error`, the CLI into one line on stderr. Anything else is a bug. `show`
-puts a hostile value into a message.
+puts a hostile value into a message; `check_integer` is every integer field's check, in one
+wording (`steps must be an integer, got '4'`, `frames must be at least 1, got 0`).
 """
 
 import reprlib
@@ -31,3 +32,22 @@ def show(value: object) -> str:
         return _SHORT.repr(value)
     except ValueError:  # an int of more digits than Python will print
         return f"a {type(value).__name__} too long to show"
+
+
+def check_integer(value: object, field: str, low: int | None = None, high: int | None = None, limit: str = "") -> int:
+    """`value` if it is an int (not a bool, float or string) in [low, high]; InputError naming field and value.
+
+    `limit` says what sets `high` (an SDVC_* variable), shown after it: `between 1 and 50 (SDVC_MAX_STEPS)`.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{field} must be an integer, got {show(value)}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        top = f"{high} ({limit})" if limit else f"{high}"
+        if high is None:
+            allowed = f"at least {low}"
+        elif low is None:
+            allowed = f"at most {top}"
+        else:
+            allowed = f"between {low} and {top}"
+        raise InputError(f"{field} must be {allowed}, got {show(value)}")
+    return value

@@ -14,7 +14,7 @@ from dataclasses import asdict
 import numpy as np
 
 from .conditioning import Conditioning, blend
-from .errors import InputError, show
+from .errors import check_integer
 from .frame_store import FrameStore
 from .limits import limits
 from .presets import DEMO, DEMO_VERSION
@@ -26,10 +26,7 @@ INTERPOLATION = "lerp"  # how text embeddings travel between the two files; nois
 
 def check_frame_count(frames: int) -> None:
     """In-betweens per call: at least 1, at most a segment's limit (SDVC_MAX_SEGMENT_FRAMES)."""
-    if isinstance(frames, bool) or not isinstance(frames, int):
-        raise InputError(f"frames must be an integer, got {show(frames)}")
-    if frames < 1:
-        raise InputError(f"frames must be at least 1, got {frames}")
+    check_integer(frames, "frames", low=1)
     limits().check("max_segment_frames", "frames", frames)
 
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from .errors import InputError, show
+from .errors import InputError, check_integer, show
 
 MIB = 2**20
 GIB = 2**30
@@ -74,14 +74,14 @@ def format_bytes(size: int) -> str:
 
 
 def _positive(variable: str, text: str, is_size: bool) -> int:
+    """A limit from its variable's text: a count, or a size with units; InputError naming both."""
     try:
         value = parse_bytes(text) if is_size else int(text)
     except ValueError:
-        value = 0
-    if value < 1:
-        kind = "a size in bytes (e.g. 512M, 2G)" if is_size else "a positive integer"
-        raise InputError(f"{variable} must be {kind}, got {text!r}")
-    return value
+        if is_size:
+            raise InputError(f"{variable} must be a size in bytes (e.g. 512M, 2G), got {text!r}") from None
+        value = text  # not a number: check_integer says so
+    return check_integer(value, variable, low=1)
 
 
 @functools.cache

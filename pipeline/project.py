@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, show
+from .errors import InputError, check_integer, show
 from .interpolation import EASINGS, INTERPOLATIONS
 from .keyframe_image import KeyframeImage, load_keyframe_image
 from .limits import env_var, limits
@@ -107,12 +107,7 @@ def _int(data: dict, key: str, where: str, low: int, high: int, default: int | N
     value = data.get(key, default)
     if value is None:
         raise InputError(f"{where}{key} is missing")
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(f"{where}{key} must be an integer, got {show(value)}")
-    if not low <= value <= high:
-        bound = f"{high} ({limit})" if limit else f"{high}"
-        raise InputError(f"{where}{key} must be between {low} and {bound}, got {show(value)}")
-    return value
+    return check_integer(value, f"{where}{key}", low, high, limit)
 
 
 def _float(data: dict, key: str, low: float, high: float, default: float, where: str = "") -> float:
@@ -149,8 +144,7 @@ def _unknown(data: dict, known: set[str], where: str) -> None:
 
 def check_size(width: int, height: int) -> None:
     for key, value in (("width", width), ("height", height)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise InputError(f"{key} must be an integer, got {show(value)}")
+        check_integer(value, key)
         limits().check("max_side", key, value)
         if value < 64 or value % 8:
             raise InputError(f"{key} must be a multiple of 8 and at least 64, got {value}")

@@ -15,7 +15,7 @@ import imageio_ffmpeg
 import numpy as np
 from PIL import Image
 
-from .errors import InputError
+from .errors import InputError, check_integer
 from .frame_store import atomic_write, remove_orphan_temps
 
 FORMATS = (".mp4", ".gif")
@@ -60,8 +60,7 @@ def write_video(
         raise InputError(f"video path must end in {' or '.join(FORMATS)}, got {path.name!r}")
     if preset not in H264_PRESETS:
         raise InputError(f"preset must be one of {', '.join(H264_PRESETS)}; got {preset!r}")
-    if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
-        raise InputError(f"crf must be an integer between 0 and 51, got {crf!r}")
+    check_integer(crf, "crf", 0, 51)
     frames = iter(frames)
     first = next(frames, None)
     if first is None:

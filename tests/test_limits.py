@@ -32,9 +32,9 @@ def test_environment_overrides_each_limit_and_sizes_take_units():
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
-        ("SDVC_MAX_SIDE", "big", "SDVC_MAX_SIDE must be a positive integer, got 'big'"),
-        ("SDVC_MAX_STEPS", "0", "SDVC_MAX_STEPS must be a positive integer, got '0'"),
-        ("SDVC_MAX_STEPS", "-3", "SDVC_MAX_STEPS must be a positive integer, got '-3'"),
+        ("SDVC_MAX_SIDE", "big", "SDVC_MAX_SIDE must be an integer, got 'big'"),
+        ("SDVC_MAX_STEPS", "0", "SDVC_MAX_STEPS must be at least 1, got 0"),
+        ("SDVC_MAX_STEPS", "-3", "SDVC_MAX_STEPS must be at least 1, got -3"),
         (
             "SDVC_STORE_BYTES",
             "2 potatoes",
@@ -121,7 +121,7 @@ def test_the_cli_states_the_limit_in_one_line(tmp_path):
 def test_the_cli_names_a_bad_limit_variable(tmp_path):
     path = write_project(tmp_path / "p.json", KEYFRAMES)
     result = run_cli("status", str(path), env={"SDVC_MAX_SIDE": "huge"})
-    assert (result.returncode, result.stderr) == (2, "error: SDVC_MAX_SIDE must be a positive integer, got 'huge'\n")
+    assert (result.returncode, result.stderr) == (2, "error: SDVC_MAX_SIDE must be an integer, got 'huge'\n")
 
 
 def test_the_cli_refuses_a_bad_store_limit(tmp_path):
