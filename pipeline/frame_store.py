@@ -1,11 +1,11 @@
 """The frame store: rendered frames as PNG files on disk, named by their content key.
 
-Writes are atomic (temporary file in the same folder, then rename), so a crash never leaves a
-half-written frame, and two processes can share a store. PNGs are written with light zlib
-compression: up to 3x faster than Pillow's default level on a 512x512 frame, files up to 1.6x
-larger; this store is a cache, and a render writes every frame it makes. The store also remembers, per
-project, which key each timeline position had when it was last rendered: that is how a frame
-knows it is stale (rendered once, for other inputs).
+Writes are atomic (atomic_write.py), so a crash never leaves a half-written frame, and two
+processes can share a store. PNGs are written with light zlib compression: up to 3x faster than
+Pillow's default level on a 512x512 frame, files up to 1.6x larger; this store is a cache, and a
+render writes every frame it makes. The store also remembers, per project, which key each
+timeline position had when it was last rendered: that is how a frame knows it is stale
+(rendered once, for other inputs).
 
 The store has a size limit (`Limits.store_bytes`): `evict` deletes the least recently used
 frames (a frame's mtime is refreshed whenever it is read) until the store fits, skipping
@@ -16,8 +16,6 @@ import contextlib
 import json
 import os
 import re
-import tempfile
-import time
 import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -27,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from .atomic_write import atomic_write, pid_alive, remove_orphan_temps
 from .limits import limits
 from .timeline import FramePlan, FrameState
 
@@ -36,51 +35,8 @@ except ImportError:  # Windows: no lock, so an eviction may race another process
     fcntl = None
 
 _KEY = re.compile(r"^[0-9a-f]{64}$")
-_TEMP = re.compile(r"^\.tmp-(\d+)-")  # atomic_write's temporary files: .tmp-<pid>-<random><suffix>
-_ORPHAN_AGE_S = 3600  # a temporary file this old is an orphan even if its pid was reused
 PNG_COMPRESS_LEVEL = 1  # zlib level 0-9; Pillow's default is 6
 READ_AHEAD = 8  # frames read_many decodes ahead of its consumer
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_orphan_temps(paths: Iterable[Path]) -> int:
-    """Delete those of paths that are atomic_write temporaries of a dead process (or stale)."""
-    cutoff = time.time() - _ORPHAN_AGE_S
-    removed = 0
-    for tmp in paths:
-        match = _TEMP.match(tmp.name)
-        if not match:
-            continue
-        try:
-            orphan = not _pid_alive(int(match[1])) or tmp.stat().st_mtime < cutoff
-        except FileNotFoundError:  # its writer just renamed it into place
-            continue
-        if orphan:
-            tmp.unlink(missing_ok=True)
-            removed += 1
-    return removed
-
-
-def atomic_write(path: Path, write) -> None:
-    """Call write(temporary_path), then rename it to path; nothing half-written ever appears."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{os.getpid()}-", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class FrameStore:
@@ -171,7 +127,7 @@ class FrameStore:
         live = []
         for pin in (self.root / "pins").glob("*.json"):
             pid = pin.name.split("-")[0]
-            if pid.isdigit() and _pid_alive(int(pid)):
+            if pid.isdigit() and pid_alive(int(pid)):
                 live.append(pin)
             else:
                 pin.unlink(missing_ok=True)

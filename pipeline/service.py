@@ -19,12 +19,13 @@ from typing import Any
 
 from PIL import Image
 
+from .atomic_write import atomic_write
 from .candidates import candidate_keyframes, check_count, render_candidates
 from .conditioning import Conditioning, check_pair, load_conditioning, save_conditioning
 from .errors import InputError
 from .export import Export, export_video
 from .frame_batch import load_batch
-from .frame_store import FrameStore, atomic_write
+from .frame_store import FrameStore
 from .inbetweens import check_frame_count, render_inbetweens
 from .model_choice import check_offered
 from .project import (

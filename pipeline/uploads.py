@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from .frame_store import atomic_write
+from .atomic_write import atomic_write
 from .keyframe_image import KeyframeImage, check_image_bytes, image_sha256, read_image_file
 from .presets import cache_root
 

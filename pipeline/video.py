@@ -15,8 +15,8 @@ import imageio_ffmpeg
 import numpy as np
 from PIL import Image
 
+from .atomic_write import atomic_write, remove_orphan_temps
 from .errors import InputError, check_integer
-from .frame_store import atomic_write, remove_orphan_temps
 
 FORMATS = (".mp4", ".gif")
 H264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")

@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .frame_store import remove_orphan_temps
+from .atomic_write import remove_orphan_temps
 from .presets import cache_root
 
 MAX_AGE_S = 24 * 3600  # a request's files are kept this long for downloads
