@@ -40,7 +40,7 @@ class LocalBackend:
 
     def check_fits(self, conditioning, name: str) -> None:
         """InputError naming `name` unless the conditioning suits its model (loading that model)."""
-        from .conditioning import check_for_model
+        from .conditioning_fit import check_for_model
         from .models import load_model
 
         check_for_model(conditioning, load_model(conditioning.settings.model, self.options), name)

@@ -4,9 +4,9 @@ Each tensor of the frames' conditioning (see conditioning.py) is stacked along t
 (1, ...) per frame to (B, ...); the metadata holds the render settings, and the render and demo
 model versions the sender's frame keys assume: a server of other versions refuses the batch, so
 its pixels never land under those keys. `load_batch` treats the file as hostile with the same
-checks as `load_conditioning` (size, header, format, settings), checks the batch size against
-`Limits.max_batch_frames` and every frame's tensors as a conditioning file's, and returns each
-frame as a Conditioning (the batch's settings as metadata).
+checks as `load_conditioning` (size, header, format, settings: safetensors_file.py), checks the
+batch size against `Limits.max_batch_frames` and every frame's tensors as a conditioning file's,
+and returns each frame as a Conditioning (the batch's settings as metadata).
 """
 
 from pathlib import Path
@@ -14,11 +14,12 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from .conditioning import Conditioning, check_tensors, read_safetensors, settings_from_metadata, settings_metadata
+from .conditioning import Conditioning, check_tensors
 from .errors import InputError, show
 from .limits import limits
 from .presets import DEMO_VERSION
 from .project import RenderSettings
+from .safetensors_file import read_safetensors, settings_from_metadata, settings_metadata
 from .timeline import RENDER_VERSION
 
 FORMAT = "sd-video-creator/frame-batch-v1"
@@ -27,7 +28,7 @@ FORMAT = "sd-video-creator/frame-batch-v1"
 def save_batch(settings: RenderSettings, frames: list[dict[str, torch.Tensor]], path: Path) -> Path:
     """Stack the frames' tensors ((1, ...) each) into one file with the settings as metadata."""
     tensors = {name: torch.cat([f[name] for f in frames]).contiguous() for name in frames[0]}  # (B, ...)
-    metadata = {**settings_metadata(settings), "format": FORMAT, **_versions()}
+    metadata = {**settings_metadata(settings, FORMAT), **_versions()}
     save_file(tensors, str(path), metadata=metadata)
     return path
 

@@ -74,7 +74,7 @@ def render_inbetweens(
     """Keys of `frames` in-between frames in order, rendering those not in the store.
 
     The two conditionings must already be checked against each other and the model
-    (`conditioning.check_pair`, `check_for_model`).
+    (`conditioning_fit.check_pair`, `check_for_model`).
     """
     # 1. Check the count and plan each frame's key.
     check_frame_count(frames)

@@ -21,7 +21,8 @@ from PIL import Image
 
 from .atomic_write import atomic_write
 from .candidates import candidate_keyframes, check_count, render_candidates
-from .conditioning import Conditioning, check_pair, load_conditioning, save_conditioning
+from .conditioning import Conditioning, load_conditioning, save_conditioning
+from .conditioning_fit import check_pair
 from .errors import InputError
 from .export import Export, export_video
 from .frame_batch import load_batch

@@ -7,7 +7,8 @@ import torch
 from safetensors.torch import save_file
 
 from pipeline.backends import LocalBackend
-from pipeline.conditioning import NOISE, blend, check_pair, load_conditioning, save_conditioning
+from pipeline.conditioning import NOISE, blend, load_conditioning, save_conditioning
+from pipeline.conditioning_fit import check_pair
 from pipeline.errors import InputError
 from pipeline.project import Keyframe, RenderSettings
 

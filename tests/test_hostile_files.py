@@ -13,7 +13,8 @@ import torch
 from conftest import PYTHON, ROOT, write_project
 from safetensors.torch import save_file
 
-from pipeline.conditioning import Conditioning, check_for_model, check_pair, encode_keyframe, load_conditioning
+from pipeline.conditioning import Conditioning, encode_keyframe, load_conditioning
+from pipeline.conditioning_fit import check_for_model, check_pair
 from pipeline.errors import InputError
 from pipeline.models import load_model
 from pipeline.project import Keyframe, RenderSettings, load_project

@@ -20,7 +20,8 @@ from pixels import assert_same_frame
 from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
 from pipeline.backends import LocalBackend
-from pipeline.conditioning import TIME_IDS, blend, check_for_model, load_conditioning, save_conditioning
+from pipeline.conditioning import TIME_IDS, blend, load_conditioning, save_conditioning
+from pipeline.conditioning_fit import check_for_model
 from pipeline.demo_model import byte_level_tokenizer, demo_scheduler, tiny_text_config, tiny_vae
 from pipeline.errors import InputError, ModelLoadError
 from pipeline.frame_store import FrameStore
