@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .errors import InputError, ModelLoadError, show
 from .presets import DEMO
+from .server_info import check_server_info
 
 if TYPE_CHECKING:
     from .remote import RemoteBackend
@@ -47,8 +48,6 @@ def load_or_demo(name: str) -> ModelChoice:
 
 def remote_choice(backend: "RemoteBackend", requested: str | None) -> ModelChoice:
     """The model a remote runs (None: whichever it is); RemoteError when it runs another or is unreachable."""
-    from .remote import check_server_info
-
     info = backend.info()
     active = info.get("model")
     check_server_info(info, requested or active, backend.remote)

@@ -7,8 +7,9 @@ batch). Frame keys, the frame store and re-rendering only what changed stay loca
 with a local render.
 
 Before any work, the remote's `/server_info` must name the model the project asks for, this
-app's render version and, for the demo model, its version: frames from another model never
-land under this project's keys. Everything a remote sends back is checked like an upload.
+app's render version and, for the demo model, its version (server_info.py): frames from another
+model never land under this project's keys. Everything a remote sends back is checked like an
+upload.
 
 Failures become `RemoteError` naming the remote: unreachable (connections time out after
 CONNECT_TIMEOUT_S), gone mid-render (the frames of finished batches are already in the store;
@@ -27,18 +28,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from . import __version__
 from .errors import InputError, RemoteError
-from .limits import limits
-from .presets import DEMO, DEMO_VERSION
 from .project import Keyframe, RenderSettings
-from .timeline import RENDER_VERSION
+from .server_info import ENDPOINTS, check_server_info
 
 if TYPE_CHECKING:
     from .conditioning import Conditioning
 
-APP = "sd-video-creator"
-ENDPOINTS = ("/server_info", "/encode", "/render_batch")
 CONNECT_TIMEOUT_S = 10.0  # a remote that does not answer a connection in this long is down
 READ_TIMEOUT_S = 120.0  # silence on an open call; a live Gradio server sends a heartbeat every 15 s
 HEADER_SLACK_BYTES = 64 * 1024  # a batch file's header and metadata, besides its tensors
@@ -53,20 +49,6 @@ def check_remote(remote: str, field: str = "remote") -> str:
     return text
 
 
-def server_info(model: str, rendered: int) -> dict[str, Any]:
-    """What a server says about itself on /server_info; `check_server_info` reads it."""
-    return {
-        "app": APP,
-        "version": __version__,
-        "model": model,
-        "render_version": RENDER_VERSION,
-        "demo_version": DEMO_VERSION,
-        "max_batch_frames": limits().max_batch_frames,
-        "max_upload_bytes": limits().max_upload_bytes,
-        "frames_rendered": rendered,  # frames its model has rendered since it started
-    }
-
-
 def token_from_env(variable: str | None, field: str = "--hf-token-env") -> str | None:
     """The token in environment variable `variable` (None when no variable is named)."""
     if variable is None:
@@ -75,28 +57,6 @@ def token_from_env(variable: str | None, field: str = "--hf-token-env") -> str |
     if not token:
         raise InputError(f"{field} names {variable!r}, but that environment variable is not set")
     return token
-
-
-def check_server_info(info: Any, model: str, remote: str) -> None:
-    """Refuse a remote that would render other pixels than this app for `model`."""
-    if not isinstance(info, dict) or info.get("app") != APP:
-        raise RemoteError(f"remote {remote} is not an SD Video Creator server (its /server_info says {info!r:.200})")
-    theirs = (info.get("model"), info.get("render_version"), info.get("demo_version"))
-    if theirs[0] != model:
-        raise RemoteError(
-            f"remote {remote} runs model {theirs[0]!r}, but the project asks for model {model!r}; "
-            f"start the remote with --model {model} or render locally"
-        )
-    if theirs[1] != RENDER_VERSION:
-        raise RemoteError(
-            f"remote {remote} renders with render version {theirs[1]!r}, this app with {RENDER_VERSION}; "
-            "their frames would differ, so run the same version of the app on both"
-        )
-    if model == DEMO and theirs[2] != DEMO_VERSION:
-        raise RemoteError(
-            f"remote {remote} has demo model {theirs[2]!r}, this app {DEMO_VERSION!r}; "
-            "run the same version of the app on both"
-        )
 
 
 class RemoteBackend:

@@ -38,8 +38,8 @@ from .project import (
     parse_keyframe,
     parse_settings,
 )
-from .remote import server_info as describe_server
 from .renderer import Backend, render_keyframe
+from .server_info import server_info as describe_server
 from .timeline import keyframe_key
 from .uploads import check_uploaded_image
 from .workspace import request_dir

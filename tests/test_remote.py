@@ -32,7 +32,8 @@ from pipeline.frame_batch import load_batch, save_batch
 from pipeline.frame_store import FrameStore
 from pipeline.model_choice import ModelChoice, remote_choice
 from pipeline.project import RenderSettings, parse_project
-from pipeline.remote import RemoteBackend, check_remote, check_server_info, server_info
+from pipeline.remote import RemoteBackend, check_remote
+from pipeline.server_info import check_server_info, server_info
 from pipeline.timeline import plan_timeline
 
 STEPS = 2  # the demo model at 64x64: cheap frames
