@@ -1,7 +1,41 @@
 """SD Video Creator's engine: keyframes to interpolated frames to video, without gradio.
 
 Import what you need from its modules (`pipeline.project`, `pipeline.renderer`, ...); nothing
-heavy happens at import time.
+heavy happens at import time. Data flows down this map: the CLI and service call the renderer,
+which plans keys on the timeline and asks a backend for the pixels.
+
+project.py           the project file: RenderSettings, Keyframe, Project, parsed and checked
+limits.py            resource limits (Limits, SDVC_* overrides) every entry checks against
+errors.py            InputError / ModelLoadError / RemoteError, show(), check_integer()
+presets.py           model presets and scheduler names (plain data)
+styles.py            style presets around a keyframe's prompt
+keyframe_image.py    a keyframe's own picture: found, checked, hashed, fitted to the frame
+conditioning.py      a keyframe encoded into named tensors; blend two; save and load the file
+conditioning_fit.py  whether a conditioning fits the model, or the other end of a segment
+safetensors_file.py  the hostile-safe .safetensors format and its render-settings metadata
+frame_batch.py       a batch of frames' conditioning in one file, for a remote to render
+inversion.py         an image keyframe's starting noise, inverted from its picture
+interpolation.py     easing curves, lerp and slerp
+timeline.py          which keyframes and t make each frame, its content key, its state
+renderer.py          render only the frames whose keys are missing, in batches; Backend
+backends.py          LocalBackend: encode and render with the model in this process
+remote.py            RemoteBackend: the model work on another instance, through its API
+server_info.py       a server's /server_info, and the client's check that it renders our pixels
+candidates.py        one prompt row from several seeds, for the user to pick
+inbetweens.py        in-betweens of two conditioning files (/interpolate)
+frame_store.py       rendered frames on disk under their key: pins, eviction, stale positions
+atomic_write.py      write to a temporary, rename into place; delete a crash's orphans
+video.py             frames to an mp4 or GIF
+export.py            render what is missing, then write the video
+models.py            load a model once per process; its pipelines per scheduler
+demo_model.py        the tiny random-weight demo model, built here
+memory.py            memory options for small GPUs (slicing, tiling, CPU offload)
+model_choice.py      the model asked for, or the demo model with a notice; the models offered
+service.py           the API endpoints' operations, each checking its input once
+uploads.py           uploaded pictures, checked and kept per browser session
+workspace.py         a fresh folder per request for the files handed out; old ones pruned
+__main__.py          the CLI: python -m pipeline render|status
+bench*.py            the benchmark: python -m pipeline.bench
 """
 
 __version__ = "0.1.0"  # as in pyproject.toml; a remote reports it in /server_info
