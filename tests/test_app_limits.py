@@ -86,9 +86,9 @@ def test_users_render_only_with_the_models_the_server_offers(built, tmp_path):
             check_offered(name, ctx.offered_models)
     # The studio: the model picker, and a project (an uploaded one, say) naming a folder.
     with pytest.raises(gr.Error, match=r"model '/etc' is not available on this server"):
-        handlers.change_model(ctx, "/etc", {}, lambda *a, **k: None)
+        handlers.change_model(ctx, form.Form({"model": "/etc"}, []), lambda *a, **k: None)
     settings = {**form.starter_project("demo"), "model": str(tmp_path)}
     rows = settings.pop("keyframes")
     with pytest.raises(gr.Error, match=rf"model '{tmp_path}' is not available on this server"):
-        handlers.generate_keyframes(ctx, settings, rows, {}, [], lambda *a, **k: None)
+        handlers.generate_keyframes(ctx, form.Form(settings, rows, {}, []), lambda *a, **k: None)
     assert list(ctx.store.root.glob("*/*.png")) == []  # nothing rendered

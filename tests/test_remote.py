@@ -14,7 +14,7 @@ import functools
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -202,28 +202,30 @@ def test_the_studio_renders_on_the_remote_its_backend_option_names(remote_a, tmp
 
     from ui import handlers
     from ui.context import AppContext
+    from ui.form import Form
 
     def progress(*args, **kwargs) -> None:
         pass
 
     here = AppContext(model=ModelChoice("demo", "demo", ""), store=FrameStore(tmp_path / "frames"), backend=None)
-    with pytest.raises(gr.Error, match="remote must be an http"):
-        handlers.backend_context(here, "remote", " ")
-    there = handlers.backend_context(here, "remote", remote_a.url)
-    assert (
-        there.remote == remote_a.url and handlers.backend_context(here, "remote", remote_a.url).backend is there.backend
-    )
-    assert handlers.backend_context(there, "local", "").remote == ""
-    # Choosing the remote takes its model (and that model's preset) into the form.
     form = parse_project(json.loads(project_json(STORY))).to_json()
     rows = form.pop("keyframes")
-    update = handlers.change_backend(there, {**form, "model": "sd-1.5", "width": 512, "height": 512}, progress)
+    on_a = Form(form, rows, {}, [0, 1], backend="remote", remote=remote_a.url)  # the studio's backend option
+    with pytest.raises(gr.Error, match="remote must be an http"):
+        handlers.change_backend(here, replace(on_a, remote=" "), progress)
+    there = on_a.backend_context(here)
+    assert there.remote == remote_a.url and on_a.backend_context(here).backend is there.backend
+    assert Form(form, rows).backend_context(there).remote == ""  # "local"
+    # Choosing the remote takes its model (and that model's preset) into the form.
+    update = handlers.change_backend(
+        here, replace(on_a, settings={**form, "model": "sd-1.5", "width": 512, "height": 512}), progress
+    )
     assert (update.settings["model"], update.settings["width"]) == ("demo", 64)
     assert update.model_status == f"✅ Active model: `demo` on remote `{remote_a.url}`"
     # Generating keyframes renders them on A: the same pictures as A's own render of the project,
     # up to rounding (the three keyframes are one batch there, the project batches of 8 and 2 here).
     before = remote_a.info()["frames_rendered"]
-    update = handlers.generate_keyframes(there, form, rows, {}, [0, 1], progress)
+    update = handlers.generate_keyframes(here, on_a, progress)
     assert update.status.startswith("Keyframes: 3 generated, 0 unchanged")
     assert remote_a.info()["frames_rendered"] - before == 3
     render_on(remote_a.client(), project_json(STORY))

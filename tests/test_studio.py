@@ -122,7 +122,7 @@ def test_refresh_after_a_bad_edit_explains_without_raising(tmp_path):
     settings = {k: data[k] for k in form.SETTING_FIELDS}
     rows = data["keyframes"]
     rows[1] = {**rows[1], "frame": 0}
-    update = handlers.refresh(ctx, settings, rows, {}, [0, 1])
+    update = handlers.refresh(ctx, form.Form(settings, rows, {}, [0, 1]))
     assert update.status == "⚠️ Timeline not updated: keyframes[1].frame must be greater than 0, got 0"
     assert update.view is None and update.session is None  # the last good timeline and project stay
 
@@ -160,7 +160,7 @@ def test_interpolate_redraws_the_timeline_after_every_batch(tmp_path):
     ctx = AppContext(model=DEMO_CHOICE, store=FrameStore(tmp_path), backend=backend, batch_size=2)
     data = project().to_json()
     settings = {k: data[k] for k in form.SETTING_FIELDS}
-    updates = list(handlers.interpolate(ctx, settings, data["keyframes"], {}, [0, 1], lambda *a, **k: None))
+    updates = list(handlers.interpolate(ctx, form.Form(settings, data["keyframes"], {}, [0, 1]), lambda *a, **k: None))
     done = [u.view.html.count('data-state="rendered"') + u.view.html.count('data-state="keyframe"') for u in updates]
     assert backend.batches == 4  # 7 frames, 2 a batch
     assert len(updates) >= 4 and done == sorted(done) and done[0] < 7 and done[-1] == 7

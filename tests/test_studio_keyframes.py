@@ -19,8 +19,9 @@ from PIL import Image
 from pipeline.frame_store import FrameStore
 from pipeline.model_choice import ModelChoice
 from pipeline.uploads import keep_image, session_dir
-from ui import form, handlers
+from ui import form, handlers, keyframe_choice
 from ui.context import AppContext
+from ui.form import Form
 
 SETTINGS = {
     "model": "demo",
@@ -61,42 +62,48 @@ def png(path: Path, colour=(200, 120, 40), size=(24, 16)) -> Path:
 
 
 def test_candidates_pick_reroll_and_go_back(ctx, session):
-    shown = handlers.make_candidates(ctx, SETTINGS, ROWS, session, 1, 3, quiet).candidates
+    shown = keyframe_choice.make_candidates(ctx, Form(SETTINGS, ROWS, session, candidate_count=3), 1, quiet).candidates
     assert [caption for _, caption in shown.gallery] == ["seed 2 ✓", "seed 3", "seed 4"]
     assert (shown.picker["row"], shown.selected) == (1, 0)
     assert ctx.backend.rendered == 3
 
-    picked = handlers.pick_candidate(ctx, SETTINGS, ROWS, session, [0, 1], shown.picker, 2)
+    picked = keyframe_choice.pick_candidate(ctx, Form(SETTINGS, ROWS, session, [0, 1], picker=shown.picker), 2)
     assert [r["seed"] for r in picked.rows] == [1, 4, 3]
     assert picked.session["project"]["keyframes"][1]["seed"] == 4
     assert "candidate 3 picked (seed 4)" in picked.status
     assert picked.candidates.selected == 2 and picked.candidates.gallery[2][1] == "seed 4 ✓"
     assert ctx.backend.rendered == 3  # picking renders nothing
 
-    rerolled = handlers.more_candidates(ctx, SETTINGS, picked.rows, session, shown.picker, 3, True, quiet)
+    rerolled = keyframe_choice.more_candidates(
+        ctx, Form(SETTINGS, picked.rows, session, picker=shown.picker, candidate_count=3), True, quiet
+    )
     assert rerolled.candidates.picker["seeds"] == [5, 6, 7] and "3 rendered, 0 from the store" in rerolled.status
-    back = handlers.more_candidates(ctx, SETTINGS, picked.rows, session, rerolled.candidates.picker, 3, False, quiet)
+    back = keyframe_choice.more_candidates(
+        ctx, Form(SETTINGS, picked.rows, session, picker=rerolled.candidates.picker, candidate_count=3), False, quiet
+    )
     assert back.candidates.picker["seeds"] == [2, 3, 4] and "0 rendered, 3 from the store" in back.status
     assert ctx.backend.rendered == 6
 
 
 def test_a_pick_is_refused_once_the_row_or_the_settings_changed(ctx, session):
-    shown = handlers.make_candidates(ctx, SETTINGS, ROWS, session, 1, 2, quiet).candidates
+    shown = keyframe_choice.make_candidates(ctx, Form(SETTINGS, ROWS, session, candidate_count=2), 1, quiet).candidates
     edited = [ROWS[0], {**ROWS[1], "prompt": "a red kite"}, ROWS[2]]
     with pytest.raises(gr.Error, match="keyframe 2 or the settings changed since these candidates"):
-        handlers.pick_candidate(ctx, SETTINGS, edited, session, [0, 1], shown.picker, 1)
+        keyframe_choice.pick_candidate(ctx, Form(SETTINGS, edited, session, [0, 1], picker=shown.picker), 1)
     with pytest.raises(gr.Error, match="changed since these candidates"):
-        handlers.pick_candidate(ctx, {**SETTINGS, "steps": 3}, ROWS, session, [0, 1], shown.picker, 1)
+        keyframe_choice.pick_candidate(
+            ctx, Form({**SETTINGS, "steps": 3}, ROWS, session, [0, 1], picker=shown.picker), 1
+        )
     with pytest.raises(gr.Error, match="no candidate to pick"):
-        handlers.pick_candidate(ctx, SETTINGS, ROWS, session, [0, 1], None, 0)
+        keyframe_choice.pick_candidate(ctx, Form(SETTINGS, ROWS, session, [0, 1], picker=None), 0)
     with pytest.raises(gr.Error, match=r"count must be at most 8 \(SDVC_MAX_CANDIDATES\), got 9"):
-        handlers.make_candidates(ctx, SETTINGS, ROWS, session, 1, 9, quiet)
+        keyframe_choice.make_candidates(ctx, Form(SETTINGS, ROWS, session, candidate_count=9), 1, quiet)
 
 
 def test_a_picture_is_kept_by_content_in_the_sessions_own_folder(ctx, session, tmp_path):
     upload = png(tmp_path / "holiday photo.png")
     sha256 = hashlib.sha256(upload.read_bytes()).hexdigest()
-    update = handlers.set_picture(ctx, SETTINGS, ROWS, session, [0, 1], 1, str(upload))
+    update = keyframe_choice.set_picture(ctx, Form(SETTINGS, ROWS, session, [0, 1]), 1, str(upload))
     assert update.rows[1]["image"] == f"images/{sha256}.png" and update.rows[1]["strength"] == 1.0
     kept = session_dir(session["id"]) / "images" / f"{sha256}.png"
     assert kept.read_bytes() == upload.read_bytes() and update.rows[1]["preview"] == str(kept)
@@ -105,7 +112,7 @@ def test_a_picture_is_kept_by_content_in_the_sessions_own_folder(ctx, session, t
     # The session's project comes back on reload, and saves to a file that loads again in the session.
     restored = handlers.restore(ctx, update.session)
     assert restored.rows[1]["image"] == f"images/{sha256}.png" and "could not" not in restored.status
-    project_file = Path(handlers.save_project(SETTINGS, update.rows, update.session).project_file)
+    project_file = Path(handlers.save_project(Form(SETTINGS, update.rows, update.session)).project_file)
     assert json.loads(project_file.read_text())["keyframes"][1]["image"] == f"images/{sha256}.png"
     opened = handlers.open_project(ctx, str(project_file), update.session)
     assert opened.rows[1]["image"] == f"images/{sha256}.png"
@@ -115,7 +122,7 @@ def test_a_picture_is_kept_by_content_in_the_sessions_own_folder(ctx, session, t
     with pytest.raises(gr.Error, match="not found"):
         handlers.open_project(ctx, str(project_file), other)
     # Removing the picture leaves the prompt and seed.
-    dropped = handlers.drop_picture(ctx, SETTINGS, update.rows, update.session, [0, 1], 1)
+    dropped = keyframe_choice.drop_picture(ctx, Form(SETTINGS, update.rows, update.session, [0, 1]), 1)
     assert "image" not in dropped.rows[1] and "image" not in dropped.session["project"]["keyframes"][1]
 
 
@@ -144,7 +151,7 @@ def test_a_bad_picture_is_refused_and_nothing_is_kept(ctx, session, tmp_path, da
     else:
         upload.write_bytes(data)
     with pytest.raises(gr.Error, match=message):
-        handlers.set_picture(ctx, SETTINGS, ROWS, session, [0, 1], 1, str(upload))
+        keyframe_choice.set_picture(ctx, Form(SETTINGS, ROWS, session, [0, 1]), 1, str(upload))
     assert not (session_dir(session["id"]) / "images").exists()
 
 
@@ -159,7 +166,7 @@ def test_a_bad_picture_is_refused_and_nothing_is_kept(ctx, session, tmp_path, da
 def test_a_project_from_the_browser_names_only_the_sessions_own_files(ctx, session, image, message):
     session_dir(session["id"]).mkdir(parents=True, exist_ok=True)
     rows = [ROWS[0], {**ROWS[1], "image": image}, ROWS[2]]
-    update = handlers.refresh(ctx, SETTINGS, rows, session, [0, 1])
+    update = handlers.refresh(ctx, Form(SETTINGS, rows, session, [0, 1]))
     assert update.status.startswith("⚠️ Timeline not updated: keyframes[1].image") and message in update.status
     forged = {**session, "project": form.project_json(SETTINGS, rows)}
     assert "could not be restored" in handlers.restore(ctx, forged).status

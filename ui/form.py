@@ -1,4 +1,5 @@
-"""The studio's form as plain data: prompt rows, the project JSON they make, the browser session.
+"""The studio's form as plain data: `Form` (the page read once, what every handler takes), the
+prompt rows, the project JSON they make, the browser session.
 
 A row is a dict with the keyframe fields of a project file (frame, prompt, negative_prompt,
 style, seed); a row with a picture also has "image" (a path in the session's folder, see
@@ -9,16 +10,21 @@ thumbnail; never part of the project). The session kept in the browser (gr.Brows
 
 import random
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.presets import preset_for
-from pipeline.uploads import is_session_id
+from pipeline.project import Project, parse_project
+from pipeline.uploads import is_session_id, session_dir
+
+from .context import AppContext
 
 ROW_FIELDS = ("frame", "prompt", "negative_prompt", "style", "seed")
 PICTURE_FIELDS = ("image", "strength")  # only on rows with a picture
 SETTING_FIELDS = ("model", "width", "height", "steps", "guidance", "scheduler", "fps", "easing", "interpolation")
 FRAME_GAP = 8  # frames between a new row and the one before it
 MAX_DICE_SEED = 2**32 - 1  # seeds a browser number field keeps exactly
+CANDIDATE_COUNT = 4  # candidates a row shows until the user asks for another number
 
 STARTER_PROMPTS = (
     (0, "a red fox in the snow, morning light", 1),
@@ -118,3 +124,56 @@ def session_id(session: Any) -> str:
 
 def session_value(sid: str, project: dict[str, Any]) -> dict[str, Any]:
     return {"id": sid, "project": project}
+
+
+def checked_session(session: Any) -> dict[str, Any]:
+    """The browser's session as {"id", "project"}: a session's id (`session_id`), its project unchecked."""
+    saved = session.get("project") if isinstance(session, dict) else None
+    return session_value(session_id(session), saved)
+
+
+@dataclass(frozen=True)
+class Form:
+    """The studio page read once (ui/page.py reads it): plain values, what every handler takes.
+
+    The session comes from the browser, so it is kept as {"id", "project"} with a session's id
+    (a new one when the browser's is missing or forged): a copy made with `replace` is the same
+    session.
+    """
+
+    settings: dict[str, Any]  # SETTING_FIELDS -> value, as typed (the project's parse checks them)
+    rows: list[dict[str, Any]]  # the keyframe rows, top to bottom (see the module docstring)
+    session: Any = None  # the browser's {"id", "project"}: the project as it was before this event
+    selected: list[int] = field(default_factory=list)  # segment indices ticked to interpolate
+    backend: str = "local"  # where renders run: "local", or "remote" at `remote`
+    remote: str = ""  # the remote's URL or Space id
+    make_gif: bool = False  # Create video also writes a GIF
+    candidate_count: int = CANDIDATE_COUNT  # how many candidates a row shows
+    picker: dict | None = None  # the candidates shown: what a click on one picks (ui/keyframe_choice.py)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "session", checked_session(self.session))
+
+    @property
+    def sid(self) -> str:
+        """The session's project id: its frame pins and its folder (pictures) go by it."""
+        return self.session["id"]
+
+    def project(self) -> Project:
+        """The form's project, checked (InputError naming the field); its files are the session's own."""
+        return parse_project(project_json(self.settings, self.rows), session_dir(self.sid))
+
+    def selection(self, project: Project) -> list[int] | None:
+        """The ticked segments while the segments stay those of the session's project; None (every
+        segment) once the keyframes are more or fewer."""
+        saved = self.session["project"]
+        before = len(saved.get("keyframes", [])) if isinstance(saved, dict) else -1
+        return list(self.selected) if before == len(project.keyframes) else None
+
+    def saved(self, project: Project) -> dict[str, Any]:
+        """The session value that keeps `project` (what the browser stores)."""
+        return session_value(self.sid, project.to_json())
+
+    def backend_context(self, ctx: AppContext) -> AppContext:
+        """The app's context rendering where the form's backend option says (InputError for a bad remote)."""
+        return ctx.for_backend(self.backend, self.remote)

@@ -1,0 +1,194 @@
+"""The studio page's layout: where each component sits, and its elem_id (tests and DESIGN.md's hooks
+rely on them).
+
+Top to bottom: options (model, size, steps, ...) beside the prompt rows (drawn into `rows_area`
+by ui/prompt_rows.py), the Candidates panel and the keyframe gallery; the timeline strip,
+segment selector and table; Interpolate / Create video; the video and its downloads; project
+save and load. Values are set from the session's project when the page loads.
+"""
+
+import gradio as gr
+
+from pipeline.interpolation import EASINGS, INTERPOLATIONS
+from pipeline.limits import limits
+from pipeline.presets import SCHEDULER_NAMES
+from pipeline.project import MAX_FPS
+
+from .context import AppContext
+from .form import CANDIDATE_COUNT
+from .handlers import model_status
+from .page import CandidatesPanel, Page
+from .timeline_view import TABLE_HEADERS, placeholder_html
+
+INTRO = """# 🎞️ SD Video Creator
+Write a prompt per keyframe, **generate** the keyframes, **interpolate** the frames between them,
+and **create the video**. Only frames whose inputs changed are ever rendered again."""
+
+
+def build_page(ctx: AppContext) -> Page:
+    """Every component of the studio, in place (inside the caller's gr.Blocks)."""
+    session = gr.BrowserState(None, storage_key="sd-video-creator-session")
+    rows_state = gr.State([])
+    picker = gr.State(None)
+    gr.Markdown(INTRO, elem_id="intro")
+    gr.Markdown(
+        f"⚠️ {ctx.model.notice}" if ctx.model.fell_back else "",
+        visible=ctx.model.fell_back,
+        elem_id="model-notice",
+        elem_classes="sdvc-notice",
+    )
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=260, elem_classes="sdvc-panel"):
+            gr.Markdown("### Options")
+            backend, remote = _backend_options(ctx)
+            settings, status_line = _model_options(ctx)
+        with gr.Column(scale=4, elem_classes="sdvc-panel"):
+            gr.Markdown("### Keyframes")
+            rows_area = gr.Column(elem_id="keyframe-rows")
+            with gr.Row():
+                add_button = gr.Button("➕ Add keyframe", size="md", elem_id="add-row")
+                generate_button = gr.Button("✨ Generate keyframes", variant="primary", elem_id="generate")
+            candidates = _candidates_panel()
+            gallery = gr.Gallery(
+                label="Keyframes", columns=6, height=220, object_fit="contain", elem_id="keyframe-gallery"
+            )
+    with gr.Column(elem_classes="sdvc-panel"):
+        gr.Markdown("### Timeline")
+        strip = gr.HTML(placeholder_html("Loading the timeline…"), elem_id="timeline")
+        with gr.Row(equal_height=False):
+            selector = gr.CheckboxGroup(
+                label="Segments to interpolate", type="value", elem_id="segments-selector", scale=2
+            )
+            table = gr.Dataframe(
+                headers=TABLE_HEADERS, label="Segments", interactive=False, elem_id="segments-table", scale=3
+            )
+        with gr.Row():
+            interpolate_button = gr.Button("🎞️ Interpolate", variant="primary", elem_id="interpolate")
+            video_button = gr.Button("🎬 Create video", elem_id="create-video")
+            make_gif = gr.Checkbox(label="also make a GIF", elem_id="make-gif")
+        status = gr.Markdown("", elem_id="status", padding=True)
+    with gr.Row(equal_height=False):
+        video = gr.Video(label="Video", interactive=False, height=360, loop=True, elem_id="video", scale=2)
+        with gr.Column(scale=1):
+            downloads = gr.File(
+                label="Downloads", file_count="multiple", interactive=False, height=140, elem_id="downloads"
+            )
+            gr.Markdown("#### Project")
+            with gr.Row():
+                save_button = gr.Button("💾 Save project", elem_id="save-project")
+                load_button = gr.UploadButton(
+                    "📂 Load project", file_types=[".json"], type="filepath", elem_id="load-project"
+                )
+            project_file = gr.File(label="Project file", interactive=False, visible=False, elem_id="project-file")
+    return Page(
+        settings=settings,
+        session=session,
+        rows_state=rows_state,
+        rows_area=rows_area,
+        add_button=add_button,
+        generate_button=generate_button,
+        candidates=candidates,
+        picker=picker,
+        gallery=gallery,
+        strip=strip,
+        selector=selector,
+        table=table,
+        interpolate_button=interpolate_button,
+        video_button=video_button,
+        make_gif=make_gif,
+        status=status,
+        video=video,
+        downloads=downloads,
+        save_button=save_button,
+        load_button=load_button,
+        project_file=project_file,
+        model_status=status_line,
+        backend=backend,
+        remote=remote,
+    )
+
+
+def _backend_options(ctx: AppContext) -> tuple[gr.Radio, gr.Textbox]:
+    """Where renders run: here, or on another instance of this app."""
+    with gr.Group():
+        backend = gr.Radio(
+            ["local", "remote"],
+            value="remote" if ctx.remote else "local",
+            label="Backend",
+            info="render here, or on another instance of this app (a GPU Space)",
+            elem_id="backend",
+        )
+        remote = gr.Textbox(
+            ctx.remote,
+            label="Remote",
+            placeholder="https://user-space.hf.space or user/space",
+            elem_id="remote",
+        )
+    return backend, remote
+
+
+def _model_options(ctx: AppContext) -> tuple[dict[str, gr.components.Component], gr.Markdown]:
+    """The project's settings, by field name, and the line saying which model is active."""
+    with gr.Group():
+        model = gr.Dropdown(
+            list(ctx.offered_models),
+            value=ctx.model.active,
+            label="Model",
+            info="the server's model or a preset (start the app with --model for another)",
+            allow_custom_value=True,  # a loaded project's model shows, and is refused when rendered
+            elem_id="model",
+        )
+        status_line = gr.Markdown(model_status(ctx.model), elem_id="model-status", padding=True)
+    width = gr.Slider(64, limits().max_side, step=8, label="Width", elem_id="width")
+    height = gr.Slider(64, limits().max_side, step=8, label="Height", elem_id="height")
+    steps = gr.Slider(1, limits().max_steps, step=1, label="Steps", elem_id="steps")
+    guidance = gr.Slider(0.0, 30.0, step=0.5, label="Guidance", elem_id="guidance")
+    fps = gr.Slider(1, MAX_FPS, step=1, value=8, label="Frames per second", elem_id="fps")
+    easing = gr.Dropdown(list(EASINGS), value="linear", label="Easing", info="how t travels across a segment")
+    with gr.Accordion("Advanced", open=False):
+        scheduler = gr.Dropdown(list(SCHEDULER_NAMES), label="Scheduler")
+        interpolation = gr.Dropdown(list(INTERPOLATIONS), value="lerp", label="Text embeddings blend")
+    settings = {
+        "model": model,
+        "width": width,
+        "height": height,
+        "steps": steps,
+        "guidance": guidance,
+        "scheduler": scheduler,
+        "fps": fps,
+        "easing": easing,
+        "interpolation": interpolation,
+    }
+    return settings, status_line
+
+
+def _candidates_panel() -> CandidatesPanel:
+    most = limits().max_candidates
+    with gr.Accordion("🎴 Candidates", open=False, elem_id="candidates-panel") as panel:
+        title = gr.Markdown(
+            "Click **🎴 Candidates** on a keyframe row to see its prompt from several seeds at once, "
+            "then click the picture you want: its seed goes into the row.",
+            elem_id="candidates-title",
+        )
+        gallery = gr.Gallery(
+            show_label=False,
+            columns=6,
+            fit_columns=False,  # small squares, however few
+            height=170,
+            allow_preview=False,
+            object_fit="contain",
+            elem_id="candidates-gallery",
+        )
+        with gr.Row(equal_height=True):
+            count = gr.Slider(
+                1,
+                most,
+                value=min(CANDIDATE_COUNT, most),
+                step=1,
+                label="How many",
+                elem_id="candidates-count",
+                scale=2,
+            )
+            previous = gr.Button("◀ Previous seeds", elem_id="candidates-previous", scale=1)
+            reroll = gr.Button("🔄 Re-roll", elem_id="candidates-reroll", scale=1)
+    return CandidatesPanel(panel, title, gallery, count, previous, reroll)

@@ -1,0 +1,48 @@
+"""What a studio handler returns: a StudioUpdate naming the parts of the page that change
+(ui/page.py turns it into component values), and the views it carries besides the timeline's.
+"""
+
+from dataclasses import dataclass
+
+from pipeline.frame_store import FrameStore
+from pipeline.project import Project
+from pipeline.timeline import keyframe_key
+
+from .timeline_view import TimelineView
+
+
+@dataclass(frozen=True)
+class CandidatesView:
+    """A row's candidates: the gallery, its title, and what a click on one picks."""
+
+    title: str
+    gallery: list[tuple[str, str]]  # (PNG in the store, "seed N")
+    picker: dict  # {"row", "seeds", "paths", "title"}: kept server-side (gr.State)
+    selected: int | None  # the one in use, if shown
+
+
+@dataclass(frozen=True)
+class StudioUpdate:
+    """The parts of the page a handler changes; None leaves a part as it is."""
+
+    view: TimelineView | None = None
+    gallery: list[tuple[str, str]] | None = None
+    session: dict | None = None
+    settings: dict | None = None
+    rows: list[dict] | None = None
+    status: str | None = None
+    video: str | None = None
+    downloads: list[str] | None = None
+    project_file: str | None = None
+    model_status: str | None = None
+    candidates: CandidatesView | None = None
+
+
+def keyframe_gallery(store: FrameStore, project: Project) -> list[tuple[str, str]]:
+    """Keyframe images already in the store, captioned with frame and prompt."""
+    items = []
+    for k in project.keyframes:
+        key = keyframe_key(project.settings, k)
+        if store.has(key):
+            items.append((str(store.path(key)), f"frame {k.frame} · {k.prompt}"))
+    return items
