@@ -1,8 +1,9 @@
 """SD Video Creator's engine: keyframes to interpolated frames to video, without gradio.
 
 Import what you need from its modules (`pipeline.project`, `pipeline.renderer`, ...); nothing
-heavy happens at import time. Data flows down this map: the CLI and service call the renderer,
-which plans keys on the timeline and asks a backend for the pixels.
+heavy happens at import time. Data flows down this map: the CLI and service call a planner
+(the timeline, a keyframe, candidates, in-betweens), which hands planned frames to the one
+render core (renderer.py), which asks a backend for the pixels of those missing from the store.
 
 project.py           the project file: RenderSettings, Keyframe, Project, parsed and checked
 limits.py            resource limits (Limits, SDVC_* overrides) every entry checks against
@@ -16,9 +17,10 @@ safetensors_file.py  the hostile-safe .safetensors format and its render-setting
 frame_batch.py       a batch of frames' conditioning in one file, for a remote to render
 inversion.py         an image keyframe's starting noise, inverted from its picture
 interpolation.py     easing curves, lerp and slerp
-timeline.py          which keyframes and t make each frame, its content key, its state
-renderer.py          render only the frames whose keys are missing, in batches; Backend
-backends.py          LocalBackend: encode and render with the model in this process
+frame_recipe.py      a frame's recipe (sources, t, interpolation, tags) and its one content key
+timeline.py          the project's planner: which keyframes and t make each frame, its state
+renderer.py          the render core (pin, find missing, encode, batch, write, evict, report)
+backends.py          the Backend protocol; LocalBackend: the model in this process
 remote.py            RemoteBackend: the model work on another instance, through its API
 server_info.py       a server's /server_info, and the client's check that it renders our pixels
 candidates.py        one prompt row from several seeds, for the user to pick

@@ -23,7 +23,7 @@ from typing import NoReturn
 
 from tqdm import tqdm
 
-from .backends import LocalBackend
+from .backends import Backend, LocalBackend
 from .errors import InputError, ModelLoadError, RemoteError, check_integer
 from .export import check_video_path, export_video
 from .frame_store import FrameStore
@@ -32,7 +32,6 @@ from .memory import ModelOptions
 from .presets import cache_root
 from .project import load_project
 from .remote import RemoteBackend, token_from_env
-from .renderer import Backend
 from .timeline import FrameState, plan_timeline, segment_status
 from .video import FORMATS
 

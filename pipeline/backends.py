@@ -1,7 +1,9 @@
 """Backends do the model work for the renderer: encode keyframes, render batches of frames.
 
-`LocalBackend` runs the model named by the render settings in this process. torch and
-diffusers are imported on first use, so code that only reads the frame store stays fast.
+`Backend` is what the render core (renderer.py) asks of one. `LocalBackend` runs the model named
+by the render settings in this process; `remote.RemoteBackend` on another instance of the app
+through its API. torch and diffusers are imported on first use, so code that only reads the
+frame store stays fast.
 
 Per-step noise: a stochastic step (LCM's multi-step sampling re-noises between steps) draws
 from a generator per frame, each seeded with the same fixed seed. Every frame thus gets the
@@ -10,12 +12,34 @@ frame's pixels do not depend on its neighbours; what varies along the timeline i
 interpolated conditioning and starting noise. Deterministic schedulers draw nothing from it.
 """
 
+from typing import TYPE_CHECKING, Protocol
+
 import numpy as np
 
 from .memory import ModelOptions
 from .project import Keyframe, RenderSettings
 
+if TYPE_CHECKING:
+    import torch
+
+    from .conditioning import Conditioning
+
 STEP_NOISE_SEED = 0
+
+
+class Backend(Protocol):
+    """Does the model work for the render core."""
+
+    rendered: int  # frames rendered so far
+
+    def encode(self, settings: RenderSettings, keyframe: Keyframe) -> "Conditioning":
+        """A keyframe's conditioning under the settings (an image keyframe's picture inverted)."""
+
+    def render(self, settings: RenderSettings, frames: "list[dict[str, torch.Tensor]]") -> list[np.ndarray]:
+        """(H, W, 3) uint8 images, in order, for any number of frames' conditioning tensors ((1, ...) each)."""
+
+    def check_fits(self, conditioning: "Conditioning", name: str) -> None:
+        """Raise InputError naming `name` unless a conditioning from outside suits the model."""
 
 
 class LocalBackend:

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .conditioning import blend
+from .backends import Backend
 from .frame_store import FrameStore
 from .project import Keyframe, Project, RenderSettings
-from .renderer import Backend, render_project
+from .renderer import encode_sources, render_project
 from .timeline import plan_timeline
 from .video import DEFAULT_CRF, DEFAULT_PRESET, write_video
 
@@ -143,8 +143,8 @@ def renderer_vs_bare(
     plans = plan_timeline(project)
     inbetweens = [p for p in plans if not p.is_keyframe]
     render_project(project, store, backend, batch_size=max(batches))  # warm-up; keyframe frames stay
-    encoded = {k: backend.encode(project.settings, k) for k in project.keyframes}
-    tensors = [blend(encoded[p.start], encoded[p.end], p.t, project.interpolation) for p in inbetweens]
+    encoded = encode_sources(inbetweens, backend)
+    tensors = [p.recipe.mix(encoded) for p in inbetweens]
     pipe = model.pipelines[project.settings.scheduler]
     bare_dir = work / "bare-frames"
     bare_dir.mkdir(exist_ok=True)

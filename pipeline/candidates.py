@@ -1,7 +1,7 @@
 """Candidates: a prompt row rendered from several seeds at once, for the user to pick one.
 
 Candidate k is the keyframe with seed `seed + k`, stored in the frame store under that
-keyframe's own key (timeline.keyframe_key). Picking one puts its seed in the project, so the
+keyframe's own key (timeline.keyframe_key), rendered by the render core (renderer.py). Picking one puts its seed in the project, so the
 keyframe's frame is already rendered; a re-roll (the next seeds) renders new ones and leaves
 the earlier ones in the store, so going back costs nothing.
 
@@ -14,12 +14,13 @@ from dataclasses import replace
 
 import numpy as np
 
+from .backends import Backend
 from .errors import InputError, check_integer
+from .frame_recipe import keyframe_recipe, plan_frame
 from .frame_store import FrameStore
 from .limits import limits
 from .project import MAX_SEED, Keyframe, RenderSettings
-from .renderer import Backend
-from .timeline import keyframe_key
+from .renderer import render_and_read
 
 
 def check_count(count: int) -> None:
@@ -45,14 +46,9 @@ def render_candidates(
     """(seed, (H, W, 3) uint8 image) for each candidate; the missing ones rendered in one batch."""
     # 1. Check the input.
     check_candidates(keyframe, count)
-    # 2. Each candidate's key; those already in the store cost nothing.
+    # 2. Each candidate is a keyframe's own frame; those already in the store cost nothing.
     candidates = candidate_keyframes(keyframe, count)
-    keys = [keyframe_key(settings, k) for k in candidates]
-    missing = [(k, key) for k, key in zip(candidates, keys, strict=True) if not store.has(key)]
-    # 3. Encode and render the missing ones in one batch, storing each under its keyframe key.
-    if missing:
-        tensors = [backend.encode(settings, k).tensors for k, _ in missing]
-        images = backend.render(settings, tensors)
-        for (_, key), image in zip(missing, images, strict=True):
-            store.write(key, image)
-    return [(k.seed, store.read(key)) for k, key in zip(candidates, keys, strict=True)]
+    frames = [plan_frame(keyframe_recipe(settings, k)) for k in candidates]
+    # 3. Render the missing ones in one batch (pinned meanwhile, then the store evicts), and read all.
+    images = render_and_read(frames, store, backend, batch_size=count)
+    return [(k.seed, image) for k, image in zip(candidates, images, strict=True)]

@@ -8,10 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .backends import Backend
 from .errors import InputError
 from .frame_store import FrameStore
 from .project import Project
-from .renderer import DEFAULT_BATCH, Backend, RenderReport, iter_project_frames, render_project
+from .renderer import DEFAULT_BATCH, RenderReport, iter_project_frames, render_project
 from .timeline import plan_timeline
 from .video import FORMATS, write_video
 

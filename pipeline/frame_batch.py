@@ -16,11 +16,11 @@ from safetensors.torch import save_file
 
 from .conditioning import Conditioning, check_tensors
 from .errors import InputError, show
+from .frame_recipe import RENDER_VERSION
 from .limits import limits
 from .presets import DEMO_VERSION
 from .project import RenderSettings
 from .safetensors_file import read_safetensors, settings_from_metadata, settings_metadata
-from .timeline import RENDER_VERSION
 
 FORMAT = "sd-video-creator/frame-batch-v1"
 

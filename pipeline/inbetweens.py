@@ -1,27 +1,25 @@
-"""In-between frames for two conditioning files: what `/interpolate` renders.
+"""In-between frames for two conditioning files: what `/interpolate` plans for the render core.
 
-The files come from outside (an API client), so nothing in their metadata names a frame:
-a frame's key hashes the tensors' own bytes (with the render settings that are really used
-and t). A file whose metadata claims another prompt or seed than its tensors therefore can
-never put its pictures under the key of an honest frame.
+The files come from outside (an API client), so nothing in their metadata names a frame: each
+is a `TensorInput`, whose part of a frame's key hashes the tensors' own bytes (with the render
+settings that are really used and t; frame_recipe.py). A file whose metadata claims another
+prompt or seed than its tensors therefore can never put its pictures under the key of an
+honest frame. Rendering goes through the render core like every other path: the call's frames
+are pinned, and the store is evicted to its size limit afterwards.
 """
 
-import hashlib
-import json
 from collections.abc import Callable
-from dataclasses import asdict
 
-import numpy as np
-
-from .conditioning import Conditioning, blend
+from .backends import Backend
+from .conditioning import Conditioning
 from .errors import check_integer
+from .frame_recipe import FrameRecipe, PlannedFrame, TensorInput, plan_frame
 from .frame_store import FrameStore
 from .limits import limits
-from .presets import DEMO, DEMO_VERSION
-from .renderer import DEFAULT_BATCH, Backend
-from .timeline import RENDER_VERSION
+from .renderer import DEFAULT_BATCH, render_frames, run_render
 
 INTERPOLATION = "lerp"  # how text embeddings travel between the two files; noise always uses slerp
+TAGS = (("kind", "inbetween"),)  # their keys' own namespace, apart from the timeline's
 
 
 def check_frame_count(frames: int) -> None:
@@ -30,35 +28,16 @@ def check_frame_count(frames: int) -> None:
     limits().check("max_segment_frames", "frames", frames)
 
 
-def tensor_digest(conditioning: Conditioning) -> str:
-    """Hash of the tensors' names, dtypes, shapes and bytes; the metadata plays no part."""
-    digest = hashlib.sha256()
-    for name in sorted(conditioning.tensors):
-        tensor = conditioning.tensors[name].contiguous()
-        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
-        digest.update(tensor.numpy().tobytes())
-    return digest.hexdigest()
-
-
-def inbetween_key(start: Conditioning, end: Conditioning, t: float) -> str:
-    """A frame's key from the tensors it blends, the settings it renders with, and t."""
-    settings = start.settings
-    content = {
-        "kind": "inbetween",
-        "render_version": RENDER_VERSION,
-        "settings": asdict(settings),
-        "demo": DEMO_VERSION if settings.model == DEMO else "",
-        "start": tensor_digest(start),
-        "end": tensor_digest(end),
-        "t": repr(t),
-        "interpolation": INTERPOLATION,
-    }
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-
-
 def inbetween_fractions(frames: int) -> list[float]:
     """t = i / (frames + 1) for i = 1..frames: evenly spaced, never the keyframes themselves."""
     return [i / (frames + 1) for i in range(1, frames + 1)]
+
+
+def plan_inbetweens(start: Conditioning, end: Conditioning, frames: int) -> list[PlannedFrame]:
+    """`frames` in-betweens of two conditionings, in order, under the start's settings."""
+    check_frame_count(frames)
+    a, b = TensorInput(start), TensorInput(end)  # each file's tensors hashed once
+    return [plan_frame(FrameRecipe(start.settings, a, b, t, INTERPOLATION, TAGS)) for t in inbetween_fractions(frames)]
 
 
 def render_inbetweens(
@@ -76,18 +55,8 @@ def render_inbetweens(
     The two conditionings must already be checked against each other and the model
     (`conditioning_fit.check_pair`, `check_for_model`).
     """
-    # 1. Check the count and plan each frame's key.
-    check_frame_count(frames)
-    fractions = inbetween_fractions(frames)
-    keys = [inbetween_key(start, end, t) for t in fractions]
-    # 2. Render the missing ones batch by batch, storing each under its key.
-    missing = [(key, t) for key, t in zip(keys, fractions, strict=True) if not store.has(key)]
-    settings = start.settings
-    for first in range(0, len(missing), batch_size):
-        batch = missing[first : first + batch_size]
-        images: list[np.ndarray] = backend.render(settings, [blend(start, end, t, INTERPOLATION) for _, t in batch])
-        for (key, _), image in zip(batch, images, strict=True):
-            store.write(key, image)
-        if progress:
-            progress(first + len(batch), len(missing))
-    return keys
+    # 1. Check the count and plan each frame.
+    planned = plan_inbetweens(start, end, frames)
+    # 2. Render the missing ones batch by batch through the render core.
+    run_render(render_frames(planned, store, backend, batch_size=batch_size), progress)
+    return [frame.key for frame in planned]

@@ -22,12 +22,12 @@ reproduces the picture and in-betweens travel from it to the neighbouring keyfra
    values between keep its layout more or less loosely.
 
 Everything runs in a fixed order with no random draw, so the same picture, prompt and settings
-always give the same noise (bit for bit on the same device). `reconstruction_psnr` measures
-how closely a keyframe frame reproduces its picture (tests and the benchmark use it).
+always give the same noise (bit for bit on the same device). How closely a keyframe's frame
+reproduces its picture is measured by the tests (tests/reconstruction.py).
 """
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -152,46 +152,3 @@ def _noise_predictor(model: LoadedModel, settings: RenderSettings, tensors: dict
         return out
 
     return predict
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """Peak signal-to-noise ratio of two uint8 images in dB (inf when equal)."""
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return math.inf if mse == 0 else 10 * math.log10(255**2 / mse)
-
-
-@dataclass(frozen=True)
-class Reconstruction:
-    """How closely an image keyframe's frame reproduces its picture (PSNR in dB)."""
-
-    frame: float  # the keyframe's frame vs the fitted picture
-    frame_vs_vae: float  # the frame vs the VAE's own round trip of the picture: the inversion's exactness
-    vae_ceiling: float  # that round trip vs the picture: no frame of this model can do better
-    seed: float  # a plain prompt + seed frame vs the picture: what the test must beat
-    seed_vs_vae: float
-
-
-@torch.inference_mode()
-def reconstruction_psnr(settings: RenderSettings, image: Image.Image, keyframe: Keyframe) -> Reconstruction:
-    """Render `keyframe` once with `image` as its picture (strength 1) and once from its seed alone."""
-    from .backends import LocalBackend  # backends imports this module lazily, never at import time
-    from .keyframe_image import KeyframeImage, image_sha256
-    from .models import load_model
-
-    model, backend = load_model(settings.model), LocalBackend()
-    fitted = fit_image(image.convert("RGB"), settings.width, settings.height)
-    picture = KeyframeImage("measured", image_sha256(fitted.tobytes()))
-    with_image = encode_image_keyframe(model, settings, fitted, replace(keyframe, image=picture, strength=1.0))
-    without = encode_keyframe(model, settings, replace(keyframe, image=None))
-    frame, seed_frame = backend.render(settings, [with_image.tensors, without.tensors])
-    latents = image_latents(model, fitted)
-    decoded = model.pipe.vae.decode(latents / model.pipe.vae.config.scaling_factor).sample[0]  # (3, H, W) in [-1, 1]
-    round_trip = ((decoded.float().permute(1, 2, 0).cpu().numpy() / 2 + 0.5).clip(0, 1) * 255).round()
-    target, round_trip = np.asarray(fitted), round_trip.astype(np.uint8)
-    return Reconstruction(
-        frame=psnr(frame, target),
-        frame_vs_vae=psnr(frame, round_trip),
-        vae_ceiling=psnr(round_trip, target),
-        seed=psnr(seed_frame, target),
-        seed_vs_vae=psnr(seed_frame, round_trip),
-    )

@@ -1,6 +1,6 @@
 """The remote backend: the model work done by another running instance of this app, through its API.
 
-`RemoteBackend(url_or_space_id)` is a renderer backend (see renderer.py) whose `encode` calls
+`RemoteBackend(url_or_space_id)` is a renderer backend (see backends.py) whose `encode` calls
 the remote's `/encode` and whose `render` sends a batch of conditioning tensors to its
 `/render_batch` (one file, one pipeline call there: the same pixels as a local render of that
 batch). Frame keys, the frame store and re-rendering only what changed stay local, exactly as

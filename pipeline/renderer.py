@@ -1,11 +1,26 @@
-"""The renderer: render only the frames whose keys are not in the store, in batches.
+"""The renderer: one render core, and the planners that hand it frames.
 
-`iter_render` is the whole job as numbered steps and yields after every batch, so a UI can
-redraw the timeline while it runs; `render_project` runs it to the end with a progress
-callback. A backend does the model work (see backends.py). When nothing is missing, neither
-torch nor the model is even imported: a no-op render costs a few stat calls. While a render
-runs, every frame of its project is pinned in the store; after rendering, the store evicts
-least recently used frames beyond its size limit.
+`render_frames` is the only loop that renders. It takes planned frames (frame_recipe.py: each a
+content key and its recipe) and does, as numbered steps: pin every frame of the call (and any
+`keep` keys) against eviction, find the keys not in the store, encode each source those need
+once, render them in batches through a backend (backends.py), write each batch's PNGs while
+the next batch renders, evict least recently used frames beyond the store's limit, and report,
+yielding progress after each batch (the studio redraws its timeline from it). When nothing is
+missing, neither torch nor the model is even imported: a no-op render costs a few stat calls.
+
+Every path is a planner that makes planned frames and calls the core:
+
+    iter_render / render_project   the project's frames (all, selected segments, or keyframes only)
+    render_keyframe                one keyframe's frame (/generate, /encode_image)
+    candidates.render_candidates   a keyframe from consecutive seeds, in one batch (/candidates)
+    inbetweens.render_inbetweens   in-betweens of two conditioning files (/interpolate)
+
+A new way to render is a planner or a backend, never a fifth loop: other t values (audio
+timing, even spacing) are a planner choosing t (timeline.segment_fractions); drafts are a
+planner with draft settings and a tag in their recipes' keys; a frame made from more keyframes
+(a spline path) is a recipe with more sources (frame_recipe.py); another place to render (a Ray
+cluster) is a backend, whose `render` may spread one call's frames over its workers (give it a
+batch as large as they take together).
 
 Pixels across batchings: the same frame key rendered in the same batching (the same frames
 batched together, the same batch size) gives byte-identical PNGs, so two fresh caches of one
@@ -18,20 +33,20 @@ BATCHING_MEAN_LEVELS levels on average over the frame. The store keeps whichever
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .backends import Backend
+from .frame_recipe import PlannedFrame, Source, keyframe_recipe, plan_frame
 from .frame_store import FrameStore
 from .project import Keyframe, Project, RenderSettings
-from .timeline import FramePlan, frames_of_segments, keyframe_key, plan_timeline
+from .timeline import frames_of_segments, plan_timeline
 
 if TYPE_CHECKING:
-    import torch
-
     from .conditioning import Conditioning
 
 DEFAULT_BATCH = 8
@@ -39,23 +54,9 @@ BATCHING_MAX_LEVELS = 2  # the most one value of a frame may differ between two 
 BATCHING_MEAN_LEVELS = 0.01  # the most a frame's mean absolute difference may be between two batchings
 
 
-class Backend(Protocol):
-    """Does the model work; `backends.LocalBackend` runs it in this process, `remote.RemoteBackend`
-    on another instance of the app."""
-
-    rendered: int  # frames rendered so far
-
-    def encode(self, settings: RenderSettings, keyframe: Keyframe) -> Conditioning: ...
-
-    def render(self, settings: RenderSettings, frames: list[dict[str, torch.Tensor]]) -> list[np.ndarray]: ...
-
-    def check_fits(self, conditioning: Conditioning, name: str) -> None:
-        """Raise InputError naming `name` unless a conditioning from outside suits the model."""
-
-
 @dataclass(frozen=True)
 class RenderReport:
-    frames_total: int  # frames in the selection
+    frames_total: int  # frames planned (positions: one key may appear at several)
     rendered: int
     reused: int
     seconds: float
@@ -68,16 +69,107 @@ class RenderProgress:
     total: int  # frames to render in this run
     report: RenderReport
 
+    @property
+    def finished(self) -> bool:
+        """The last step of a render: everything written and the store evicted."""
+        return self.done == self.total
 
-def missing_frames(plans: list[FramePlan], store: FrameStore) -> list[FramePlan]:
-    """Plans whose frame is not in the store, each key once."""
+
+def missing_frames(frames: Iterable[PlannedFrame], store: FrameStore) -> list[PlannedFrame]:
+    """Frames whose key is not in the store, each key once."""
     seen: set[str] = set()
     missing = []
-    for plan in plans:
-        if plan.key not in seen and not store.has(plan.key):
-            seen.add(plan.key)
-            missing.append(plan)
+    for frame in frames:
+        if frame.key not in seen and not store.has(frame.key):
+            seen.add(frame.key)
+            missing.append(frame)
     return missing
+
+
+def encode_sources(frames: Sequence[PlannedFrame], backend: Backend) -> dict[Source, Conditioning]:
+    """The conditioning of every source the frames' recipes name, each encoded once, in order of need."""
+    conditionings: dict[Source, Conditioning] = {}
+    for frame in frames:
+        for source in frame.recipe.sources:
+            if source not in conditionings:
+                conditionings[source] = source.conditioning(frame.recipe.settings, backend)
+    return conditionings
+
+
+def render_frames(
+    frames: Sequence[PlannedFrame],
+    store: FrameStore,
+    backend: Backend,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    keep: Iterable[str] = (),
+) -> Iterator[RenderProgress]:
+    """Render the frames not in the store and yield after each batch; the last step is `finished`.
+
+    All frames share one RenderSettings (a batch renders under one). `keep`: more keys that no
+    eviction may touch meanwhile (the rest of a project while some of its segments render)."""
+    settings = {frame.recipe.settings for frame in frames}
+    if len(settings) > 1:
+        raise ValueError(f"one render takes frames of one RenderSettings, got {len(settings)}")
+    with store.pinned([*keep, *(frame.key for frame in frames)]):  # no eviction touches them meanwhile
+        yield from _render_pinned(frames, store, backend, batch_size)
+
+
+def _render_pinned(
+    frames: Sequence[PlannedFrame], store: FrameStore, backend: Backend, batch_size: int
+) -> Iterator[RenderProgress]:
+    started = time.perf_counter()
+    # 1. Find what is missing; with nothing missing, the model is never loaded.
+    missing = missing_frames(frames, store)
+
+    def progress(done: int, evicted: int = 0) -> RenderProgress:
+        seconds = round(time.perf_counter() - started, 3)
+        report = RenderReport(len(frames), done, len(frames) - len(missing), seconds, evicted)
+        return RenderProgress(done, len(missing), report)
+
+    if not missing:
+        yield progress(0)
+        return
+    # 2. Encode each source the missing frames need, once. (torch is imported only now.)
+    conditionings = encode_sources(missing, backend)
+    settings = missing[0].recipe.settings
+    # 3. Render batch by batch; PNG writing overlaps the next batch.
+    with ThreadPoolExecutor(max_workers=2) as writer:
+        pending: list[Future] = []
+        done = 0
+        for first in range(0, len(missing), batch_size):
+            batch = missing[first : first + batch_size]
+            images = backend.render(settings, [frame.recipe.mix(conditionings) for frame in batch])
+            for future in pending:
+                future.result()
+            if pending:
+                yield progress(done)
+            pending = [writer.submit(store.write, f.key, image) for f, image in zip(batch, images, strict=True)]
+            done += len(batch)
+        for future in pending:
+            future.result()
+    # 4. Keep the store under its size limit; this call's frames are pinned.
+    yield progress(done, evicted=store.evict())
+
+
+def run_render(steps: Iterator[RenderProgress], progress: Callable[[int, int], None] | None = None) -> RenderReport:
+    """Run a render to its end, calling progress(done, total) after each batch; its final report."""
+    for step in steps:
+        if progress:
+            progress(step.done, step.total)
+    return step.report
+
+
+def render_and_read(
+    frames: Sequence[PlannedFrame], store: FrameStore, backend: Backend, *, batch_size: int
+) -> list[np.ndarray]:
+    """Render what is missing, then every frame's (H, W, 3) uint8 image, read before the pin is released."""
+    with store.pinned(frame.key for frame in frames):
+        run_render(render_frames(frames, store, backend, batch_size=batch_size))
+        return [store.read(frame.key) for frame in frames]
+
+
+# The project's planner ------------------------------------------------------------------
 
 
 def iter_render(
@@ -90,67 +182,20 @@ def iter_render(
     project_id: str | None = None,
     keyframes_only: bool = False,
 ) -> Iterator[RenderProgress]:
-    plans = plan_timeline(project)
-    with store.pinned(plan.key for plan in plans):  # no eviction touches this project's frames meanwhile
-        yield from _render_missing(project, plans, store, backend, segments, batch_size, project_id, keyframes_only)
-
-
-def _render_missing(
-    project: Project,
-    plans: list[FramePlan],
-    store: FrameStore,
-    backend: Backend,
-    segments: set[int] | None,
-    batch_size: int,
-    project_id: str | None,
-    keyframes_only: bool,
-) -> Iterator[RenderProgress]:
-    """Render what is missing and yield after each batch; `keyframes_only` renders just the keyframes' frames."""
-    started = time.perf_counter()
-    # 1. Keep the selected segments' frames of the plan (or only the keyframes).
+    """Render the project's missing frames (of the selected segments, or only the keyframes' frames)."""
+    # 1. Plan every frame; keep the selected segments' (or only the keyframes').
+    plans = chosen = plan_timeline(project)
     if segments is not None:
-        plans = frames_of_segments(plans, segments)
+        chosen = frames_of_segments(chosen, segments)
     if keyframes_only:
-        plans = [p for p in plans if p.is_keyframe]
-    # 2. Find what is missing; with nothing missing, the model is never loaded.
-    missing = missing_frames(plans, store)
-
-    def progress(done: int) -> RenderProgress:
-        report = RenderReport(len(plans), done, len(plans) - len(missing), round(time.perf_counter() - started, 3))
-        return RenderProgress(done, len(missing), report)
-
-    if not missing:
-        if project_id:  # the frames may come from another project file sharing the store
-            store.remember_positions(project_id, plans)
-        yield progress(0)
-        return
-    # 3. Encode each keyframe the missing frames need, once. (torch is imported only now.)
-    from .conditioning import blend
-
-    needed = {p.start for p in missing} | {p.end for p in missing}
-    encoded = {k: backend.encode(project.settings, k) for k in sorted(needed, key=lambda k: k.frame)}
-    # 4. Render batch by batch; PNG writing overlaps the next batch.
-    with ThreadPoolExecutor(max_workers=2) as writer:
-        pending: list[Future] = []
-        done = 0
-        for first in range(0, len(missing), batch_size):
-            batch = missing[first : first + batch_size]
-            tensors = [blend(encoded[p.start], encoded[p.end], p.t, project.interpolation) for p in batch]
-            images = backend.render(project.settings, tensors)
-            for future in pending:
-                future.result()
-            if pending:
-                yield progress(done)
-            pending = [writer.submit(store.write, p.key, image) for p, image in zip(batch, images, strict=True)]
-            done += len(batch)
-        for future in pending:
-            future.result()
-    # 5. Remember which key each position has, for the stale state.
-    if project_id:
-        store.remember_positions(project_id, plans)
-    # 6. Keep the store under its size limit; this project's frames are pinned.
-    last = progress(done)
-    yield replace(last, report=replace(last.report, evicted=store.evict()))
+        chosen = [plan for plan in chosen if plan.is_keyframe]
+    # 2. Render them, keeping the whole project's frames from eviction meanwhile.
+    for step in render_frames(chosen, store, backend, batch_size=batch_size, keep=[p.key for p in plans]):
+        # 3. Remember which key each position has, for the stale state; the frames may come from
+        #    another project file sharing the store.
+        if step.finished and project_id:
+            store.remember_positions(project_id, chosen)
+        yield step
 
 
 def render_project(
@@ -164,10 +209,8 @@ def render_project(
     progress: Callable[[int, int], None] | None = None,
 ) -> RenderReport:
     """Render every missing frame of the project (or of the selected segments)."""
-    for step in iter_render(project, store, backend, segments=segments, batch_size=batch_size, project_id=project_id):
-        if progress:
-            progress(step.done, step.total)
-    return step.report
+    steps = iter_render(project, store, backend, segments=segments, batch_size=batch_size, project_id=project_id)
+    return run_render(steps, progress)
 
 
 def project_frames(project: Project, store: FrameStore) -> list[np.ndarray]:
@@ -183,11 +226,7 @@ def iter_project_frames(project: Project, store: FrameStore) -> Iterator[np.ndar
 def render_keyframe(
     settings: RenderSettings, keyframe: Keyframe, store: FrameStore, backend: Backend
 ) -> tuple[np.ndarray, Conditioning]:
-    """A keyframe's image (from the store when it is there) and its conditioning."""
+    """A keyframe's image (from the store when it is there) and its conditioning, encoded once."""
     conditioning = backend.encode(settings, keyframe)
-    key = keyframe_key(settings, keyframe)
-    with store.pinned([key]):
-        if not store.has(key):
-            store.write(key, backend.render(settings, [conditioning.tensors])[0])
-            store.evict()
-        return store.read(key), conditioning
+    frame = plan_frame(keyframe_recipe(settings, keyframe, conditioning))
+    return render_and_read([frame], store, backend, batch_size=1)[0], conditioning

@@ -12,9 +12,9 @@ from typing import Any
 
 from . import __version__
 from .errors import RemoteError
+from .frame_recipe import RENDER_VERSION
 from .limits import limits
 from .presets import DEMO, DEMO_VERSION
-from .timeline import RENDER_VERSION
 
 APP = "sd-video-creator"
 ENDPOINTS = ("/server_info", "/encode", "/render_batch")  # what a remote render calls

@@ -20,7 +20,8 @@ from typing import Any
 from PIL import Image
 
 from .atomic_write import atomic_write
-from .candidates import candidate_keyframes, check_count, render_candidates
+from .backends import Backend
+from .candidates import candidate_keyframes, render_candidates
 from .conditioning import Conditioning, load_conditioning, save_conditioning
 from .conditioning_fit import check_pair
 from .errors import InputError
@@ -38,7 +39,7 @@ from .project import (
     parse_keyframe,
     parse_settings,
 )
-from .renderer import Backend, render_keyframe
+from .renderer import render_keyframe
 from .server_info import server_info as describe_server
 from .timeline import keyframe_key
 from .uploads import check_uploaded_image
@@ -101,11 +102,8 @@ def candidates(
 
     Each is stored under its own keyframe key, so /generate (or a project) with that seed reads it.
     """
-    check_count(count)
+    found = render_candidates(settings, keyframe, count, store, backend)
     keys = [keyframe_key(settings, k) for k in candidate_keyframes(keyframe, count)]
-    with store.pinned(keys):
-        found = render_candidates(settings, keyframe, count, store, backend)
-        store.evict()
     return [(seed, store.path(key)) for (seed, _), key in zip(found, keys, strict=True)]
 
 

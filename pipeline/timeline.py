@@ -1,22 +1,20 @@
-"""The timeline: which keyframes and fraction t make each frame, its content key, its state.
+"""The timeline: which keyframes and fraction t make each frame, its state, its segments.
 
-A frame's key hashes everything that decides its pixels: the render settings, the inputs of
-the two keyframes around it (not their positions), the eased fraction t and the embedding
-interpolation. A keyframe's own frame hashes only the settings and that keyframe, so it is
-the same frame from both of its segments, and the same as `/generate` gives for it.
+`plan_timeline` is the project's planner: one `FramePlan` per position, each a planned frame
+(frame_recipe.py: its recipe and content key) with its place on the timeline. A frame's key
+hashes the render settings, the inputs of the two keyframes around it (not their positions),
+the eased fraction t and the embedding interpolation; a keyframe's own frame hashes only the
+settings and that keyframe. The t values of a segment come from `segment_fractions`: the one
+place where a planner chooses them (audio timing, even spacing).
 """
 
-import hashlib
 import itertools
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import Enum
 
+from .frame_recipe import FrameRecipe, KeyframeInput, PlannedFrame, frame_key, keyframe_recipe
 from .interpolation import ease
-from .presets import DEMO, DEMO_VERSION
 from .project import Keyframe, Project, RenderSettings
-
-RENDER_VERSION = 1  # bump when a change to rendering changes pixels for the same inputs
 
 
 class FrameState(str, Enum):
@@ -27,17 +25,13 @@ class FrameState(str, Enum):
 
 
 @dataclass(frozen=True)
-class FramePlan:
+class FramePlan(PlannedFrame):
     index: int  # position on the timeline
-    key: str
-    start: Keyframe
-    end: Keyframe  # the same as start on a keyframe's own frame
-    t: float  # eased fraction between start and end
     segment: int  # the segment it is in; a keyframe's own frame: the segment ending there (frame 0: segment 0)
 
     @property
     def is_keyframe(self) -> bool:
-        return self.t == 0.0
+        return self.recipe.t == 0.0
 
 
 @dataclass(frozen=True)
@@ -47,26 +41,9 @@ class Segment:
     last: int  # frame of its end keyframe
 
 
-def frame_key(settings: RenderSettings, start: dict, end: dict, t: float, interpolation: str) -> str:
-    """Hash of a frame's inputs; start and end identify the keyframes (Keyframe.inputs())."""
-    if t == 1.0:
-        start, t = end, 0.0
-    if t == 0.0:
-        end, interpolation = start, ""
-    content = {
-        "render_version": RENDER_VERSION,
-        "settings": asdict(settings),
-        "demo": DEMO_VERSION if settings.model == DEMO else "",
-        "start": start,
-        "end": end,
-        "t": repr(t),
-        "interpolation": interpolation,
-    }
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-
-
 def keyframe_key(settings: RenderSettings, keyframe: Keyframe) -> str:
-    return frame_key(settings, keyframe.inputs(), keyframe.inputs(), 0.0, "")
+    """The key of a keyframe's own frame (the same on the timeline, as a candidate and from /generate)."""
+    return frame_key(keyframe_recipe(settings, keyframe))
 
 
 def segments(project: Project) -> list[Segment]:
@@ -74,19 +51,26 @@ def segments(project: Project) -> list[Segment]:
     return [Segment(i, a.frame, b.frame) for i, (a, b) in enumerate(pairs)]
 
 
+def segment_fractions(project: Project, length: int) -> list[float]:
+    """The eased t of each frame after a segment's start keyframe, for a segment `length` frames long.
+
+    The last is 1.0: the segment's end keyframe."""
+    return [ease(step / length, project.easing) for step in range(1, length + 1)]
+
+
 def plan_timeline(project: Project) -> list[FramePlan]:
     """One plan per frame, in order."""
     keyframes, settings = project.keyframes, project.settings
-    plans = [FramePlan(0, keyframe_key(settings, keyframes[0]), keyframes[0], keyframes[0], 0.0, 0)]
+
+    def plan(recipe: FrameRecipe, index: int, segment: int) -> FramePlan:
+        return FramePlan(frame_key(recipe), recipe, index, segment)
+
+    plans = [plan(keyframe_recipe(settings, keyframes[0]), 0, 0)]
     for i, (a, b) in enumerate(itertools.pairwise(keyframes)):
-        length = b.frame - a.frame
-        for step in range(1, length + 1):
-            t = ease(step / length, project.easing)
-            key = frame_key(settings, a.inputs(), b.inputs(), t, project.interpolation)
-            if t == 1.0:
-                plans.append(FramePlan(b.frame, key, b, b, 0.0, i))
-            else:
-                plans.append(FramePlan(a.frame + step, key, a, b, t, i))
+        fractions = segment_fractions(project, b.frame - a.frame)
+        for step, t in enumerate(fractions, start=1):
+            recipe = FrameRecipe(settings, KeyframeInput(a), KeyframeInput(b), t, project.interpolation)
+            plans.append(plan(recipe, a.frame + step, i))
     return plans
 
 

@@ -10,7 +10,7 @@ demo model's DEMO_VERSION, for the demo key) was bumped on purpose.
 import torch
 
 from pipeline.conditioning import Conditioning
-from pipeline.inbetweens import inbetween_key
+from pipeline.inbetweens import plan_inbetweens
 from pipeline.keyframe_image import KeyframeImage
 from pipeline.project import Keyframe, Project, RenderSettings
 from pipeline.timeline import keyframe_key, plan_timeline
@@ -59,7 +59,7 @@ def fixed_conditioning(offset: int) -> Conditioning:
 
 def test_interpolate_keys_of_two_conditioning_files_are_those_existing_stores_hold():
     start, end = fixed_conditioning(1), fixed_conditioning(2)
-    assert [inbetween_key(start, end, t) for t in (0.25, 0.5, 0.75)] == [
+    assert [frame.key for frame in plan_inbetweens(start, end, 3)] == [  # t = 0.25, 0.5, 0.75
         "b29809e08be69bf7393f921436586112e8c8536bf66fa9bb936d576757f7400a",
         "5a375fa5bfe45edec00908adf7ba7f22e5f3bb5d4516789f52d2984ad1cf74e1",
         "fdb8ce6ab1b0888e715b2c675fd772dc7f06bd601e6c352cf7b1a24b0cbea42a",

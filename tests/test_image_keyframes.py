@@ -19,11 +19,12 @@ import torch
 from conftest import PYTHON, ROOT, write_project
 from pictures import png_claiming
 from PIL import Image, ImageDraw
+from reconstruction import reconstruction_psnr
 
 from pipeline import keyframe_image
 from pipeline.conditioning import encode_keyframe, load_conditioning, save_conditioning
 from pipeline.errors import InputError
-from pipeline.inversion import encode_image_keyframe, reconstruction_psnr
+from pipeline.inversion import encode_image_keyframe
 from pipeline.keyframe_image import check_image_bytes, fit_image, open_keyframe_image
 from pipeline.models import load_model
 from pipeline.project import Keyframe, RenderSettings, load_project, parse_project

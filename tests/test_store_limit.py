@@ -1,7 +1,7 @@
 """The frame store's size limit: least recently used frames go, pinned frames (a render in progress) stay.
 
 Most tests render with `FakeBackend` (no model): eviction is about files, not pictures. One
-test drives the real CLI.
+test drives the real CLI, one `/interpolate` (service.interpolate) on the demo model.
 """
 
 import json
@@ -16,8 +16,10 @@ import pytest
 from conftest import PYTHON, ROOT, write_project
 from fake_backend import FakeBackend
 
+from pipeline import service
+from pipeline.backends import LocalBackend
 from pipeline.frame_store import FrameStore
-from pipeline.project import load_project, parse_project
+from pipeline.project import Keyframe, RenderSettings, load_project, parse_project
 from pipeline.renderer import render_project
 from pipeline.timeline import plan_timeline
 
@@ -160,6 +162,44 @@ def test_a_render_evicts_others_frames_never_its_own_and_a_rerender_redraws_exac
     store.max_bytes = 1
     report = render_project(project("a lake", 3), store, backend)
     assert report.rendered == 6 and len(frame_files(store)) == 6
+
+
+def test_interpolate_keeps_the_store_under_store_bytes_and_never_evicts_its_own_frames(
+    demo_model_dir, tmp_path, set_limits
+):
+    backend, root = LocalBackend(), tmp_path / "frames"
+    settings = RenderSettings("demo", 64, 64, 4, 0.0, "euler")
+    a, b, c = (
+        service.encode(settings, Keyframe(0, p, seed=s), backend, tmp_path)
+        for p, s in (("a fox", 1), ("a city", 2), ("a lake", 3))
+    )
+
+    def interpolate(start, end) -> list[str]:
+        return [path.stem for path in service.interpolate(start, end, 4, "demo", FrameStore(root), backend)]
+
+    def stored_bytes() -> int:
+        return sum(path.stat().st_size for path in frame_files(FrameStore(root)))
+
+    # 1. Four in-betweens of a fox and a city, long ago.
+    first = interpolate(a, b)
+    age(FrameStore(root), first)
+    limit = stored_bytes() * 3 // 2
+
+    # 2. Under SDVC_STORE_BYTES of six such frames, four more push out the oldest of the first four.
+    set_limits(store_bytes=limit)
+    second = interpolate(a, c)
+    assert present(FrameStore(root), second) == second
+    kept = present(FrameStore(root), first)
+    assert len(kept) < 4 and kept == first[4 - len(kept) :]  # least recently used first
+    assert stored_bytes() <= limit
+
+    # 3. A store too small for one frame keeps every frame of the call in progress, even the old
+    #    ones it reuses, and renders only those evicted before.
+    set_limits(store_bytes=1)
+    backend.rendered = 0
+    assert interpolate(a, b) == first
+    assert backend.rendered == 4 - len(kept)
+    assert present(FrameStore(root), first) == first and present(FrameStore(root), second) == []
 
 
 def test_the_cli_keeps_the_store_under_store_limit(tmp_path):

@@ -8,12 +8,12 @@ gives a handler the same context rendering elsewhere (`for_backend`).
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pipeline.backends import LocalBackend
+from pipeline.backends import Backend, LocalBackend
 from pipeline.frame_store import FrameStore
 from pipeline.model_choice import ModelChoice, load_or_demo, remote_choice
 from pipeline.presets import PRESETS, cache_root
 from pipeline.remote import RemoteBackend, check_remote
-from pipeline.renderer import DEFAULT_BATCH, Backend
+from pipeline.renderer import DEFAULT_BATCH
 from pipeline.uploads import sessions_root
 from pipeline.workspace import clean_up, workspace_root
 

@@ -1,0 +1,154 @@
+"""A frame's recipe: the conditionings it blends and how, and the one content key made from it.
+
+Every path that renders (the timeline, a keyframe alone, candidates, `/interpolate`) plans its
+frames as `PlannedFrame`s: a `FrameRecipe` (plain frozen data) and its key, `frame_key(recipe)`,
+a hash of everything that decides the frame's pixels. The render core (renderer.py) takes
+those and never asks where they came from. A recipe's inputs are its sources, of two kinds:
+
+    KeyframeInput(keyframe)   a keyframe the backend encodes; the key hashes keyframe.inputs()
+    TensorInput(conditioning) a conditioning already loaded (an API client's file); the key
+                              hashes its tensors' bytes, never its metadata, so a file claiming
+                              another prompt or seed can never put pictures under an honest key
+
+A recipe is always in its canonical form: t = 1 becomes the end source at t = 0, and a frame
+at t = 0 is its start source alone (no interpolation), so a keyframe's frame has one key from
+both of its segments, and the same as `/generate` gives for it.
+
+Keys of existing stores never change (tests/test_frame_keys.py pins some). A new input that
+decides pixels joins the key as a `tag`, hashed only when present: `/interpolate`'s frames
+carry ("kind", "inbetween"); a draft render (#15) would carry its own, so a draft is never
+mistaken for a final. A frame made from more sources (a spline through four keyframes, #18)
+lists them in `sources` and blends them in `mix`; the core encodes whatever `sources` names.
+"""
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .presets import DEMO, DEMO_VERSION
+from .project import Keyframe, RenderSettings
+
+if TYPE_CHECKING:  # tensors are only touched through their methods: planning stays torch-free
+    import torch
+
+    from .backends import Backend
+    from .conditioning import Conditioning
+
+RENDER_VERSION = 1  # bump when a change to rendering changes pixels for the same inputs
+_KEY_FIELDS = {"render_version", "settings", "demo", "start", "end", "t", "interpolation"}
+
+
+@dataclass(frozen=True)
+class KeyframeInput:
+    """A keyframe the backend encodes under the recipe's settings."""
+
+    keyframe: Keyframe
+    encoded: "Conditioning | None" = field(default=None, compare=False)  # already encoded by the caller
+
+    def key_part(self) -> dict[str, Any]:
+        return self.keyframe.inputs()
+
+    def conditioning(self, settings: RenderSettings, backend: "Backend") -> "Conditioning":
+        return self.encoded if self.encoded is not None else backend.encode(settings, self.keyframe)
+
+
+@dataclass(frozen=True, eq=False)
+class TensorInput:
+    """A conditioning already loaded and checked (conditioning.load_conditioning); known by its tensors."""
+
+    loaded: "Conditioning"
+    digest: str = field(init=False)  # tensor_digest(loaded), computed once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "digest", tensor_digest(self.loaded))
+
+    def key_part(self) -> str:
+        return self.digest
+
+    def conditioning(self, settings: RenderSettings, backend: "Backend") -> "Conditioning":
+        return self.loaded
+
+
+Source = KeyframeInput | TensorInput
+
+
+def tensor_digest(conditioning: "Conditioning") -> str:
+    """Hash of the tensors' names, dtypes, shapes and bytes; the metadata plays no part."""
+    digest = hashlib.sha256()
+    for name in sorted(conditioning.tensors):
+        tensor = conditioning.tensors[name].contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.numpy().tobytes())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class FrameRecipe:
+    """What one frame is made from: two sources blended at t under the render settings."""
+
+    settings: RenderSettings
+    start: Source
+    end: Source  # the same as start at t = 0
+    t: float  # fraction between start and end, already eased
+    interpolation: str  # how text embeddings travel (interpolation.INTERPOLATIONS); "" at t = 0
+    tags: tuple[tuple[str, Any], ...] = ()  # more inputs that decide pixels, hashed into the key when present
+
+    def __post_init__(self) -> None:
+        if self.t == 1.0:
+            object.__setattr__(self, "start", self.end)
+            object.__setattr__(self, "t", 0.0)
+        if self.t == 0.0:
+            object.__setattr__(self, "end", self.start)
+            object.__setattr__(self, "interpolation", "")
+        clashing = _KEY_FIELDS & {name for name, _ in self.tags}
+        if clashing:
+            raise ValueError(f"tags {sorted(clashing)} would overwrite a key field")
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        """The conditionings the frame needs, each once."""
+        return (self.start,) if self.t == 0.0 else (self.start, self.end)
+
+    def mix(self, conditionings: Mapping[Source, "Conditioning"]) -> dict[str, "torch.Tensor"]:
+        """The frame's tensors, (1, ...) each, from its sources' conditionings."""
+        if self.t == 0.0:
+            return dict(conditionings[self.start].tensors)
+        from .conditioning import blend
+
+        return blend(conditionings[self.start], conditionings[self.end], self.t, self.interpolation)
+
+
+def keyframe_recipe(settings: RenderSettings, keyframe: Keyframe, encoded: "Conditioning | None" = None) -> FrameRecipe:
+    """A keyframe's own frame; `encoded`: its conditioning when the caller already has it."""
+    source = KeyframeInput(keyframe, encoded)
+    return FrameRecipe(settings, source, source, 0.0, "")
+
+
+def frame_key(recipe: FrameRecipe) -> str:
+    """The frame's content key: a hash of the settings, the sources' key parts, t, interpolation and tags."""
+    settings = recipe.settings
+    content = {
+        "render_version": RENDER_VERSION,
+        "settings": asdict(settings),
+        "demo": DEMO_VERSION if settings.model == DEMO else "",
+        "start": recipe.start.key_part(),
+        "end": recipe.end.key_part(),
+        "t": repr(recipe.t),
+        "interpolation": recipe.interpolation,
+        **dict(recipe.tags),
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PlannedFrame:
+    """A frame a planner wants: its key and its recipe (what the render core takes)."""
+
+    key: str
+    recipe: FrameRecipe
+
+
+def plan_frame(recipe: FrameRecipe) -> PlannedFrame:
+    return PlannedFrame(frame_key(recipe), recipe)
