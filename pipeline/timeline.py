@@ -51,10 +51,12 @@ def segments(project: Project) -> list[Segment]:
     return [Segment(i, a.frame, b.frame) for i, (a, b) in enumerate(pairs)]
 
 
-def segment_fractions(project: Project, length: int) -> list[float]:
-    """The eased t of each frame after a segment's start keyframe, for a segment `length` frames long.
+def segment_fractions(project: Project, start: Keyframe, end: Keyframe) -> list[float]:
+    """The t of each frame after `start` up to `end` (whose own frame is t = 1), eased.
 
-    The last is 1.0: the segment's end keyframe."""
+    A planner that times a segment otherwise (to its span of a soundtrack, to even steps between
+    its frames) chooses its t here, from the segment's keyframes and the project."""
+    length = end.frame - start.frame
     return [ease(step / length, project.easing) for step in range(1, length + 1)]
 
 
@@ -67,8 +69,7 @@ def plan_timeline(project: Project) -> list[FramePlan]:
 
     plans = [plan(keyframe_recipe(settings, keyframes[0]), 0, 0)]
     for i, (a, b) in enumerate(itertools.pairwise(keyframes)):
-        fractions = segment_fractions(project, b.frame - a.frame)
-        for step, t in enumerate(fractions, start=1):
+        for step, t in enumerate(segment_fractions(project, a, b), start=1):
             recipe = FrameRecipe(settings, KeyframeInput(a), KeyframeInput(b), t, project.interpolation)
             plans.append(plan(recipe, a.frame + step, i))
     return plans
