@@ -2,20 +2,19 @@
 re-render after one edit is exactly the two segments around it. No timing is asserted."""
 
 import json
-import subprocess
 
 import pytest
-from conftest import PYTHON, ROOT
+from cli import run_cli
 
-from pipeline.bench import main
+from pipeline.bench import cli, main
+from pipeline.bench.cli import options
 
 
+@pytest.mark.slow
 def test_bench_reports_every_measure_and_rerenders_exactly_two_segments(tmp_path, demo_model_dir):
     out = tmp_path / "bench.json"
     argv = ["--size", "demo", "--frames", "13", "--inbetweens", "2", "--repeats", "1", "--walk-frames", "4"]
-    run = subprocess.run(
-        [PYTHON, "-m", "pipeline.bench", *argv, "--json", str(out)], cwd=ROOT, capture_output=True, text=True
-    )
+    run = run_cli(*argv, "--json", out, module="pipeline.bench", timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     r = json.loads(out.read_text())
 
@@ -52,8 +51,31 @@ def test_bench_reports_every_measure_and_rerenders_exactly_two_segments(tmp_path
         (["--frames", "5"], "--frames must be at least 9"),
         (["--repeats", "0"], "--repeats must be at least 1"),
         (["--walk-frames", "1"], "--walk-frames must be at least"),
+        (
+            ["--peer-dir", "/nonexistent/peer"],
+            "--peer-dir /nonexistent/peer does not hold the peer's setup.sh and walk.py",
+        ),
+        (["--peer", "--device", "cuda"], "--peer needs --device cpu"),
     ],
 )
 def test_bench_refuses_bad_options_naming_them(argv, message):
     with pytest.raises(SystemExit, match=message):
         main(argv)
+
+
+def test_the_peer_folder_is_an_option_and_a_missing_default_skips_the_peer_with_a_note(tmp_path, monkeypatch):
+    peer = tmp_path / "peer"
+    peer.mkdir()
+    for name in ("setup.sh", "walk.py"):
+        (peer / name).write_text("")
+    chosen = options(["--peer-dir", str(peer)])  # implies --peer
+    assert (chosen.peer_dir, chosen.peer_note) == (peer, None)
+    monkeypatch.setattr(cli, "DEFAULT_PEER_DIR", peer)
+    assert options(["--peer"]).peer_dir == peer
+    assert options([]).peer_dir is None  # no peer unless asked for
+    monkeypatch.setattr(cli, "DEFAULT_PEER_DIR", tmp_path / "absent")
+    skipped = options(["--peer"])
+    assert skipped.peer_dir is None
+    assert skipped.peer_note == (
+        f"peer skipped: no setup.sh and walk.py in {tmp_path / 'absent'} (--peer-dir DIR names the folder)"
+    )

@@ -7,15 +7,15 @@ imported are read from outside, as a user would see them.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from .project import Project, RenderSettings
+from ..project import Project, RenderSettings
 
-ROOT = Path(__file__).resolve().parents[1]  # the repository: subprocesses import pipeline from here
+ROOT = Path(__file__).resolve().parents[2]  # the repository: subprocesses import pipeline from here
+DEFAULT_PEER_DIR = ROOT.parent / "shared" / "peer"  # beside the repository, as the team's worktrees have it
 
 # Runs the CLI, then reports what it imported and its peak GPU memory on the last line.
 _CLI_PROBE = """
@@ -92,12 +92,22 @@ def cli_render(project: Project, store_dir: Path, work: Path, env: dict[str, str
     }
 
 
-def peer_walk(model_dir: Path, settings: RenderSettings, frames: int, batch: int, work: Path, env: dict) -> dict:
-    """The peer's walk() on the same model folder: set up its venv once, then one timed process."""
-    setup = Path(os.environ.get("SDVC_PEER_DIR", "/work/shared/peer"))
-    python = subprocess.run(["bash", str(setup / "setup.sh")], check=True, capture_output=True, text=True)
+def peer_walk(
+    peer_dir: Path, model_dir: Path, settings: RenderSettings, frames: int, batch: int, work: Path, env: dict
+) -> dict:
+    """The peer's walk() on the same model folder: its venv set up once by peer_dir/setup.sh, then
+    peer_dir/walk.py as one timed process."""
+    python = subprocess.run(["bash", str(peer_dir / "setup.sh")], check=True, capture_output=True, text=True)
     peer_python = python.stdout.strip().splitlines()[-1]
-    argv = [peer_python, str(setup / "walk.py"), str(model_dir), "--frames", str(frames), "--size", str(settings.width)]
+    argv = [
+        peer_python,
+        str(peer_dir / "walk.py"),
+        str(model_dir),
+        "--frames",
+        str(frames),
+        "--size",
+        str(settings.width),
+    ]
     argv += ["--steps", str(settings.steps), "--batch", str(batch), "--guidance", str(settings.guidance)]
     result = run_process([*argv, "--out", str(work / "peer-out")], env, work)
     if result["rc"] != 0:

@@ -9,14 +9,14 @@ frame size and steps the benchmark renders at:
     real   the full SD 1.5 architecture (UNet ~860M, CLIP ViT-L/14 text encoder, SD VAE), for a GPU
 
 A built model is saved once as a diffusers folder in the cache (tokenizer with vocab.json and
-merges.txt, see demo_model.py), so the project's own load path and other tools (the peer) load
+merges.txt, see pipeline/demo_model.py), so the project's own load path and other tools (the peer) load
 the very same folder.
 """
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .presets import DEMO, cache_root
+from ..presets import DEMO, cache_root
 
 BENCH_VERSION = "v1"  # bump when a config below changes
 _SEED = 20261126
@@ -81,7 +81,7 @@ SIZES: dict[str, BenchSize] = {
 
 def model_folder(size: BenchSize) -> Path:
     """The diffusers folder of the size's model, built on first use."""
-    from .demo_model import build_model_folder, demo_model_dir
+    from ..demo_model import build_model_folder, demo_model_dir
 
     if size.name == DEMO:
         return demo_model_dir()

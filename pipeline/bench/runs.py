@@ -1,7 +1,7 @@
-"""The benchmark's timed runs, each returning plain numbers (bench.py puts them side by side).
+"""The benchmark's timed runs in this process, each returning plain numbers (measure.py runs them).
 
 They share one loaded model: the re-render story, our renderer against the bare diffusers loop
-at several batch sizes, mp4 encoding (bench_processes.py has the whole-process runs).
+at several batch sizes, mp4 encoding (processes.py has the whole-process runs).
 Every timing has wall seconds and CPU seconds (all threads, and child processes such as
 ffmpeg): on a shared CPU the wall clock swings with the neighbours' load, the CPU time much
 less. Timings on CUDA synchronize the device before the clock is read.
@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .backends import Backend
-from .frame_store import FrameStore
-from .project import Keyframe, Project, RenderSettings
-from .renderer import encode_sources, render_project
-from .timeline import plan_timeline
-from .video import DEFAULT_CRF, DEFAULT_PRESET, write_video
+from ..backends import Backend
+from ..frame_store import FrameStore
+from ..project import Keyframe, Project, RenderSettings
+from ..renderer import encode_sources, render_project
+from ..timeline import plan_timeline
+from ..video import DEFAULT_CRF, DEFAULT_PRESET, write_video
 
 PROMPTS = (
     "a glass greenhouse in fog",

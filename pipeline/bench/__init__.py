@@ -1,0 +1,17 @@
+"""The benchmark: `python -m pipeline.bench [--size demo|small|real] [--device cpu|cuda] [--json OUT] [--peer]`.
+
+It measures what the project promises, side by side with a reference each, on a random-weight
+model it builds itself (weights do not change speed; nothing is downloaded), prints one table
+and writes every number as JSON (see the README's "Performance").
+
+    cli.py        the options, checked once; main()
+    measure.py    run(): the seven measures in order on one loaded model, and the targets met
+    models.py     the random-weight models by size (demo, small, real), built once into the cache
+    runs.py       timed runs in this process: re-render story, renderer vs bare diffusers, mp4
+    processes.py  whole-process runs: the CLI (cold, all cached) and the peer's walk()
+    table.py      the results as one table
+"""
+
+from .cli import main
+
+__all__ = ["main"]
