@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
+
 START_TIMEOUT_S = 240  # gradio + torch imports take a while on a busy 2-core machine
 
 

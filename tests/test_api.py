@@ -14,6 +14,8 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from pixels import pixels
 
+pytestmark = pytest.mark.slow  # every test here talks to a live app server
+
 FOX = {"prompt": "a red fox in the snow", "negative_prompt": "", "style": "none", "seed": 1}
 CITY = {"prompt": "a city at night", "negative_prompt": "", "style": "watercolor", "seed": 2}
 SETTINGS = {"steps": 4, "guidance": 0.0, "width": 64, "height": 64}

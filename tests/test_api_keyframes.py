@@ -13,23 +13,15 @@ import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
-from pictures import png_claiming
-from PIL import Image, ImageDraw
+from pictures import photo_like, png_claiming
+from PIL import Image
 from pixels import pixels
 from safetensors import safe_open
 
+pytestmark = pytest.mark.slow  # every test here talks to a live app server
+
 PROMPT = {"prompt": "a lighthouse on a cliff", "negative_prompt": "", "style": "none"}
 SETTINGS = {"steps": 2, "guidance": 0.0, "width": 64, "height": 64}  # inverting a picture costs 5 model calls a step
-
-
-def photo_like(width: int = 96, height: int = 64) -> Image.Image:
-    """Smooth gradients with a soft sun: no noise, like a photo scaled down."""
-    y, x = np.mgrid[0:height, 0:width].astype(float)
-    sky = np.stack([90 + 120 * y / height, 140 + 60 * y / height, 230 - 80 * y / height], -1)
-    sun = np.exp(-((x - 0.7 * width) ** 2 + (y - 0.3 * height) ** 2) / 120.0)[..., None] * [120, 90, -60]
-    image = Image.fromarray(np.clip(sky + sun, 0, 255).astype(np.uint8))
-    ImageDraw.Draw(image).rectangle((0, int(0.75 * height), width, height), fill=(40, 90, 50))  # a meadow
-    return image
 
 
 @pytest.fixture(scope="module")

@@ -19,14 +19,16 @@ from pathlib import Path
 import httpx
 import pytest
 import torch
+from cli import run_main
 from conftest import ROOT, SESSION_HOME
+from files import files_under, saved
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
-from test_hostile_files import files_under, saved
 
-from pipeline import __main__ as cli
 from pipeline.conditioning import load_conditioning
+
+pytestmark = pytest.mark.slow  # every test here talks to a live app server
 
 FOX = {"prompt": "a red fox in the snow", "negative_prompt": "", "style": "none", "seed": 1}
 SETTINGS = {"steps": 4, "guidance": 0.0, "width": 64, "height": 64}
@@ -224,13 +226,6 @@ def outside_app_folders(paths: set[Path]) -> set[Path]:
     return {p for p in paths if not any(p.is_relative_to(SESSION_HOME / folder) for folder in APP_FOLDERS)}
 
 
-def run_cli(*args: str, capsys) -> tuple[int, str]:
-    """`python -m pipeline ARGS` in this process (its main, as the console runs it): exit status, stderr."""
-    capsys.readouterr()
-    status = cli.main(list(args))
-    return status, capsys.readouterr().err
-
-
 def canaries_outside() -> list[Path]:
     """Files named like the hostile uploads anywhere a path-like name could have put them."""
     places = [ROOT, ROOT.parent, SESSION_HOME, SESSION_HOME.parent, SESSION_HOME / "gradio"]
@@ -249,7 +244,7 @@ def test_bad_input_is_refused_clearly_and_the_server_goes_on(case, api, demo_ser
     if bad.project is not None:
         project_file = tmp_path / f"{CANARY}.json"
         project_file.write_bytes(encode(bad.project))
-        status, stderr = run_cli("render", str(project_file), "--out", str(tmp_path / "video.mp4"), capsys=capsys)
+        status, _, stderr = run_main(capsys, "render", str(project_file), "--out", str(tmp_path / "video.mp4"))
         assert status == 2, stderr
         assert stderr.startswith("error: ") and stderr.count("\n") == 1, stderr
         assert (bad.cli_message or bad.message) in stderr

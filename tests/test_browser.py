@@ -8,24 +8,13 @@ Screenshots go to docs/studio.png (shown in the README) and to the test's tmp fo
 
 import json
 import re
-from pathlib import Path
 
 import imageio_ffmpeg
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from browser import RENDER_TIMEOUT_MS, all_done, needs_chromium, prompt_box, set_number, upload_project, wait_for_states
+from conftest import ROOT
+from playwright.sync_api import Page, expect
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-RENDER_TIMEOUT_MS = 240_000  # rendering on a busy 2-core machine
 PROMPTS = [
     "a red fox asleep in the snow",
     "a lighthouse in a storm",
@@ -33,68 +22,13 @@ PROMPTS = [
     "a snowy mountain at sunset",
 ]
 FRAMES = [0, 4, 8, 12]  # 13 frames, three segments of 3 in-betweens
-
-expect.set_options(timeout=60_000)  # a page load or an event can take long on a busy machine
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, demo_server) -> Page:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(demo_server.url)
-    expect(prompt_box(page, 0)).to_be_visible()
-    yield page
-    context.close()
-
-
-def prompt_box(page: Page, row: int):
-    return page.locator(f"#kf-{row}-prompt textarea")
-
-
-def set_number(page: Page, elem_id: str, value: int) -> None:
-    box = page.locator(f"#{elem_id} input")
-    box.fill(str(value))
-    box.blur()
-
-
-def cell_states(page: Page) -> list[str]:
-    return page.eval_on_selector_all("#timeline .sdvc-cell", "cells => cells.map(c => c.dataset.state)")
-
-
-def wait_for_states(page: Page, expected: list[str], timeout: int = RENDER_TIMEOUT_MS) -> None:
-    page.wait_for_function(
-        "expected => JSON.stringify([...document.querySelectorAll('#timeline .sdvc-cell')]"
-        ".map(c => c.dataset.state)) === JSON.stringify(expected)",
-        arg=expected,
-        timeout=timeout,
-    )
-
-
-def all_done(keyframes: list[int], count: int) -> list[str]:
-    return ["keyframe" if i in keyframes else "rendered" for i in range(count)]
+pytestmark = [needs_chromium, pytest.mark.slow]
 
 
 def colour(page: Page, frame: int) -> str:
     return page.eval_on_selector(
         f"#timeline .sdvc-cell[data-frame='{frame}']", "c => getComputedStyle(c).backgroundColor"
     )
-
-
-def upload_project(page: Page, path: Path) -> None:
-    """Click "Load project" and pick the file, as a person would."""
-    with page.expect_file_chooser() as chooser:
-        page.locator("#load-project").click()
-    chooser.value.set_files(str(path))
 
 
 def segment_states(page: Page) -> list[str]:

@@ -12,21 +12,13 @@ import json
 import re
 from pathlib import Path
 
-import test_browser
+import pytest
+from browser import RENDER_TIMEOUT_MS, all_done, needs_chromium, prompt_box, set_number, upload_project, wait_for_states
+from conftest import ROOT
+from pictures import photo_like
 from playwright.sync_api import Page, expect
-from test_api_keyframes import photo_like
-from test_browser import (
-    RENDER_TIMEOUT_MS,
-    all_done,
-    prompt_box,
-    set_number,
-    upload_project,
-    wait_for_states,
-)
 
-browser, page = test_browser.browser, test_browser.page  # its fixtures: one chromium, a fresh page per test
-pytestmark = test_browser.pytestmark
-ROOT = Path(__file__).resolve().parents[1]
+pytestmark = [needs_chromium, pytest.mark.slow]
 PROMPTS = ["a paper lantern over a river", "a red kite above the dunes", "a meadow under a blue sky"]
 FRAMES = [0, 4, 8]  # 9 frames, two segments of 3 in-betweens
 SEED = 70  # the second row's seed before picking: its candidates are seeds 70-73

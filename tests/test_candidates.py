@@ -61,6 +61,7 @@ def test_picking_a_candidate_renders_nothing_more(first_four):
     assert np.array_equal(image, candidates[2][1])
 
 
+@pytest.mark.slow
 def test_reroll_renders_the_next_seeds_and_keeps_the_earlier_ones(first_four):
     store, backend, first = first_four
     rerolled = render_candidates(SETTINGS, replace(ROW, seed=9), 4, store, backend)

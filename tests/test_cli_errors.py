@@ -123,6 +123,7 @@ def test_an_out_path_that_is_a_folder_is_refused_before_rendering(tmp_path, cach
 @pytest.mark.parametrize(
     ("command", "name"), [("render", "malformed JSON"), ("status", "negative seed"), ("render", "bad --out suffix")]
 )
+@pytest.mark.slow
 def test_bad_input_in_a_real_process_exits_2_without_a_traceback(command, name, tmp_path, cache):
     text, extra, message = CASES[name]
     path = project_file(tmp_path, text)
@@ -154,6 +155,7 @@ def test_a_model_that_cannot_load_is_one_line_and_exit_1(model, tmp_path, capsys
     assert not (tmp_path / "video.mp4").exists()
 
 
+@pytest.mark.slow
 def test_a_model_that_cannot_load_fails_fast_in_a_real_process(tmp_path):
     """Offline, a hub id not in the cache fails at once (no retries), without library chatter."""
     project = write_project(tmp_path / "project.json", GOOD, model="nobody/no-such-model")

@@ -9,6 +9,7 @@ import json
 
 import imageio_ffmpeg
 import numpy as np
+import pytest
 from cli import cli_json, main_json, stored_frames
 from conftest import write_project
 from PIL import Image
@@ -32,6 +33,7 @@ def decode_mp4(path) -> tuple[dict, list[np.ndarray]]:
     return meta, frames
 
 
+@pytest.mark.slow
 def test_render_edit_and_undo_render_only_what_changed(capsys, tmp_path, demo_model_dir, three_keyframes):
     project = write_project(tmp_path / "story.json", three_keyframes)
     cache, video = tmp_path / "frames", tmp_path / "story.mp4"

@@ -27,6 +27,8 @@ from pipeline.frame_store import FrameStore
 from pipeline.project import parse_project
 from pipeline.timeline import plan_timeline
 
+pytestmark = pytest.mark.slow  # every test here talks to a live app server
+
 SETTINGS = {"steps": 4, "guidance": 0.0, "width": 64, "height": 64}
 USERS = 4
 

@@ -6,8 +6,9 @@ import signal
 import subprocess
 import time
 
-from cli import main_json, stored_frames
-from conftest import PYTHON, ROOT, write_project
+import pytest
+from cli import main_json, start_cli, stored_frames
+from conftest import PYTHON, write_project
 from PIL import Image
 
 from pipeline.frame_store import FrameStore
@@ -18,15 +19,14 @@ CRASH_KEYFRAMES = [
 ]
 
 
+@pytest.mark.slow
 def test_render_killed_halfway_completes_on_the_next_run(capsys, tmp_path, demo_model_dir):
     project = write_project(tmp_path / "crash.json", CRASH_KEYFRAMES)
     cache, video = tmp_path / "frames", tmp_path / "crash.mp4"
     render = ["render", project, "--out", video, "--cache", cache, "--batch", "4"]
 
     # 1. Start a render in its own process; kill it once the first frames are in the store.
-    process = subprocess.Popen(
-        [PYTHON, "-m", "pipeline", *map(str, render)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    process = start_cli(*render)
     try:
         deadline = time.monotonic() + 300
         while not stored_frames(cache) and process.poll() is None and time.monotonic() < deadline:

@@ -5,13 +5,12 @@ Nothing here may crash, hang, allocate what a header claims, or write a file any
 
 import json
 import os
-import subprocess
-from pathlib import Path
 
 import pytest
 import torch
-from conftest import PYTHON, ROOT, write_project
-from safetensors.torch import save_file
+from cli import run_cli
+from conftest import ROOT, write_project
+from files import files_under, saved
 
 from pipeline.conditioning import Conditioning, encode_keyframe, load_conditioning
 from pipeline.conditioning_fit import check_for_model, check_pair
@@ -28,11 +27,6 @@ def valid(demo_model_dir) -> Conditioning:
     return encode_keyframe(load_model("demo"), SETTINGS, Keyframe(0, "a red fox", "", "none", 1))
 
 
-def saved(path: Path, tensors: dict, metadata: dict) -> Path:
-    save_file({k: v.clone().contiguous() for k, v in tensors.items()}, str(path), metadata=metadata)
-    return path
-
-
 def with_header(data: bytes, edit) -> bytes:
     """The same file with its JSON header changed by edit(header)."""
     length = int.from_bytes(data[:8], "little")
@@ -40,16 +34,6 @@ def with_header(data: bytes, edit) -> bytes:
     edit(header)
     raw = json.dumps(header).encode()
     return len(raw).to_bytes(8, "little") + raw + data[8 + length :]
-
-
-def files_under(*roots: Path) -> set[Path]:
-    skip = {".git", "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", ".venv"}
-    found = set()
-    for root in roots:
-        for folder, dirs, names in os.walk(root):
-            dirs[:] = [d for d in dirs if d not in skip]
-            found.update(Path(folder, n) for n in names)
-    return found
 
 
 def test_a_valid_file_round_trips(valid, tmp_path):
@@ -309,6 +293,7 @@ def test_deep_or_huge_values_stay_short_in_messages():
         assert len(str(error.value)) < 200
 
 
+@pytest.mark.slow
 def test_the_cli_answers_bad_files_with_one_line(tmp_path):
     cases = {
         name: PROJECT_TEXT_CASES[name][0] for name in ("empty", "nested lists 100000 deep", "a number of 5000 digits")
@@ -317,13 +302,7 @@ def test_the_cli_answers_bad_files_with_one_line(tmp_path):
     for name, text in cases.items():
         path = tmp_path / "p.json"
         path.write_bytes(text)
-        result = subprocess.run(
-            [PYTHON, "-m", "pipeline", "render", str(path), "--out", str(tmp_path / "v.mp4")],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = run_cli("render", path, "--out", tmp_path / "v.mp4", timeout=120)
         assert result.returncode == 2, name
         assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, (name, result.stderr)
     assert not (tmp_path / "v.mp4").exists()

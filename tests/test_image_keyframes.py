@@ -9,14 +9,14 @@ import hashlib
 import io
 import json
 import os
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import PYTHON, ROOT, write_project
+from cli import run_cli
+from conftest import write_project
 from pictures import png_claiming
 from PIL import Image, ImageDraw
 from reconstruction import reconstruction_psnr
@@ -249,6 +249,7 @@ def smooth_model_dir(demo_model_dir, tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("scheduler", ["euler", "dpm++2m"])
+@pytest.mark.slow
 def test_the_keyframe_frame_redraws_the_picture(smooth_model_dir, scheduler):
     """PSNR against the VAE's own round trip of the picture (the best any frame of this model can
     do): inversion reaches ~36 dB with euler and ~33 dB with dpm++2m (first-order inverse), the
@@ -259,6 +260,7 @@ def test_the_keyframe_frame_redraws_the_picture(smooth_model_dir, scheduler):
     assert quality.seed_vs_vae < 20
 
 
+@pytest.mark.slow
 def test_inversion_is_deterministic_and_strength_blends_toward_the_seed(demo_model_dir, tmp_path):
     model, settings = load_model("demo"), RenderSettings("demo", 64, 64, 2, 0.0, "euler")
     path = save(picture(), tmp_path / "pics" / "middle.png")
@@ -277,10 +279,7 @@ def test_inversion_is_deterministic_and_strength_blends_toward_the_seed(demo_mod
     assert loaded.keyframe.inputs() == keyframe.inputs()  # a client keys its frames as the project does
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([PYTHON, "-m", "pipeline", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
-
-
+@pytest.mark.slow
 def test_cli_renders_an_image_keyframe_and_rerenders_its_segments_when_replaced(demo_model_dir, tmp_path):
     path = save(picture(), tmp_path / "pics" / "middle.png")
     project_file, cache, video = image_project(tmp_path), tmp_path / "frames", tmp_path / "video.gif"
@@ -303,6 +302,7 @@ def test_cli_renders_an_image_keyframe_and_rerenders_its_segments_when_replaced(
     assert Image.open(video).n_frames == 13
 
 
+@pytest.mark.slow
 def test_cli_refuses_an_image_outside_the_project_in_one_line(tmp_path):
     save(picture(), tmp_path / "outside.png")
     (tmp_path / "project").mkdir()

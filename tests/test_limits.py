@@ -110,6 +110,7 @@ def test_a_project_file_too_big_is_refused_before_reading(tmp_path, set_limits):
         loads_project(" " * 2000)
 
 
+@pytest.mark.slow
 def test_the_cli_states_the_limit_in_one_line(tmp_path):
     path = write_project(tmp_path / "p.json", KEYFRAMES, steps=4)
     result = run_cli("render", str(path), "--out", str(tmp_path / "v.mp4"), env={"SDVC_MAX_STEPS": "2"})
@@ -118,12 +119,14 @@ def test_the_cli_states_the_limit_in_one_line(tmp_path):
     assert not (tmp_path / "v.mp4").exists()
 
 
+@pytest.mark.slow
 def test_the_cli_names_a_bad_limit_variable(tmp_path):
     path = write_project(tmp_path / "p.json", KEYFRAMES)
     result = run_cli("status", str(path), env={"SDVC_MAX_SIDE": "huge"})
     assert (result.returncode, result.stderr) == (2, "error: SDVC_MAX_SIDE must be an integer, got 'huge'\n")
 
 
+@pytest.mark.slow
 def test_the_cli_refuses_a_bad_store_limit(tmp_path):
     path = write_project(tmp_path / "p.json", KEYFRAMES)
     result = run_cli("render", str(path), "--out", str(tmp_path / "v.mp4"), "--store-limit", "lots", "--json")

@@ -47,6 +47,7 @@ def test_options_are_part_of_the_model_cache_key(demo_model_dir):
     assert any("Sliced" in type(p).__name__ for p in saving.pipe.unet.attn_processors.values())
 
 
+@pytest.mark.slow
 def test_memory_options_render_the_same_frames(demo_model_dir, tmp_path):
     project = load_project(write_project(tmp_path / "p.json", KEYFRAMES, steps=2))
     frames = []

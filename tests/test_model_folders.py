@@ -8,13 +8,13 @@ render again (nothing), edit one keyframe (only its two segments), frames determ
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import PYTHON, ROOT, write_project
+from cli import cli_json
+from conftest import write_project
 from diffusers import StableDiffusionXLPipeline, UNet2DConditionModel
 from pixels import assert_same_frame
 from transformers import CLIPTextModel, CLIPTextModelWithProjection
@@ -80,16 +80,7 @@ def sd_folder(demo_model_dir, tmp_path_factory) -> Path:
 
 
 def cli_render(project: Path, cache: Path, *extra: str) -> dict:
-    out = project.with_suffix(".mp4")
-    run = subprocess.run(
-        [PYTHON, "-m", "pipeline", "render", str(project), "--out", str(out), "--cache", str(cache), "--json", *extra],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    return cli_json("render", project, "--out", project.with_suffix(".mp4"), "--cache", cache, *extra, timeout=600)
 
 
 def frames_on_disk(project_file: Path, cache: Path) -> list[np.ndarray]:
@@ -97,6 +88,7 @@ def frames_on_disk(project_file: Path, cache: Path) -> list[np.ndarray]:
     return [store.read(plan.key) for plan in plan_timeline(load_project(project_file))]
 
 
+@pytest.mark.slow
 def test_tiny_sdxl_project_renders_only_what_changed(tiny_sdxl_dir, tmp_path):
     keyframes = [
         {"frame": 0, "prompt": "a red fox in the snow", "seed": 1},
@@ -135,6 +127,7 @@ def test_tiny_sdxl_project_renders_only_what_changed(tiny_sdxl_dir, tmp_path):
         assert_same_frame(a, b, f"frame {i}")
 
 
+@pytest.mark.slow
 def test_sdxl_conditioning_carries_pooled_and_size_conditioning(tiny_sdxl_dir, tmp_path):
     project = load_project(
         write_project(
@@ -202,6 +195,7 @@ def test_hostile_sdxl_conditioning_is_refused(tiny_sdxl_dir, demo_model_dir, tmp
         check_for_model(claims_demo, load_model("demo"), "claims-demo.safetensors")
 
 
+@pytest.mark.slow
 def test_sd_folder_renders_as_a_model(sd_folder, tmp_path):
     keyframes = [{"frame": 0, "prompt": "a fox", "seed": 1}, {"frame": 2, "prompt": "a city", "seed": 2}]
     project = load_project(write_project(tmp_path / "sd.json", keyframes, model=str(sd_folder)))

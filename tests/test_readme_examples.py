@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import imageio_ffmpeg
+import pytest
 from PIL import Image
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -31,6 +32,7 @@ def test_readme_has_an_example_per_endpoint():
     assert README_URL in code
 
 
+@pytest.mark.slow
 def test_readme_examples_run_against_the_app(demo_server, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}

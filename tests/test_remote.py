@@ -133,6 +133,7 @@ def stored(cache: Path) -> int:
 # -- Through B and the CLI, while A runs --------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_project_rendered_through_b_matches_a_local_render(remote_a, server_b):
     project = project_json(STORY)
     before = remote_a.info()["frames_rendered"]
@@ -150,6 +151,7 @@ def test_a_project_rendered_through_b_matches_a_local_render(remote_a, server_b)
     assert len({f.tobytes() for f in through_b}) == 10, "ten distinct frames"
 
 
+@pytest.mark.slow
 def test_editing_one_keyframe_re_renders_only_its_segments_on_the_remote(remote_a, server_b):
     assert render_on(server_b.client, project_json(EDITED))["rendered"] == 10
     edited = [EDITED[0], {**EDITED[1], "prompt": "a city at dawn"}, EDITED[2]]
@@ -162,6 +164,7 @@ def test_editing_one_keyframe_re_renders_only_its_segments_on_the_remote(remote_
     assert remote_a.info()["frames_rendered"] - before == 8, "nothing new reached A"
 
 
+@pytest.mark.slow
 def test_the_cli_renders_through_the_remote(remote_a, tmp_path):
     path = write_project(tmp_path / "story.json", STORY, steps=STEPS)
     before = remote_a.info()["frames_rendered"]
@@ -179,6 +182,7 @@ def test_the_cli_renders_through_the_remote(remote_a, tmp_path):
         assert np.array_equal(b, a)
 
 
+@pytest.mark.slow
 def test_a_remote_with_another_model_is_refused(remote_a, server_b, tmp_path):
     expected = f"remote {remote_a.url} runs model 'demo', but the project asks for model 'sd-turbo'"
     # B, a server, renders only its own model (the remote's) and refuses before asking A.
@@ -197,6 +201,7 @@ def test_a_remote_with_another_model_is_refused(remote_a, server_b, tmp_path):
         remote_choice(backend, "sd-turbo")
 
 
+@pytest.mark.slow
 def test_the_studio_renders_on_the_remote_its_backend_option_names(remote_a, tmp_path):
     import gradio as gr
 
@@ -238,6 +243,7 @@ def test_the_studio_renders_on_the_remote_its_backend_option_names(remote_a, tmp
 # -- A stops in the middle of a render, and comes back -------------------------------------------
 
 
+@pytest.mark.slow
 def test_remote_stopping_mid_render_keeps_frames_and_the_next_render_finishes(remote_a, server_b, tmp_path):
     project = project_json(LONG)
     earlier = stored(server_b.cache)  # what other tests left in B's store

@@ -33,6 +33,7 @@ def stored_keys(store: FrameStore) -> set[str]:
     return {path.stem for path in store.root.glob("*/*.png")}
 
 
+@pytest.mark.slow
 def test_rendering_one_segment_renders_its_frames_only(demo_model_dir, tmp_path):
     store, plans = FrameStore(tmp_path), plan_timeline(PROJECT)
     steps = list(iter_render(PROJECT, store, LocalBackend(), segments={1}, batch_size=4))
@@ -47,6 +48,7 @@ def test_rendering_one_segment_renders_its_frames_only(demo_model_dir, tmp_path)
     assert render_project(PROJECT, store, LocalBackend()).rendered == 0
 
 
+@pytest.mark.slow
 def test_the_same_project_in_two_fresh_caches_gives_identical_frames(rendered, tmp_path):
     again = FrameStore(tmp_path)
     render_project(PROJECT, again, LocalBackend())
@@ -56,6 +58,7 @@ def test_the_same_project_in_two_fresh_caches_gives_identical_frames(rendered, t
         assert np.array_equal(rendered.read(key), again.read(key)), key
 
 
+@pytest.mark.slow
 def test_a_keyframes_frame_is_the_image_render_keyframe_gives(rendered, tmp_path):
     plans, settings = plan_timeline(PROJECT), PROJECT.settings
     for keyframe in PROJECT.keyframes:

@@ -29,6 +29,7 @@ def render(tmp_path, name: str, scheduler: str, batch_size: int = 8) -> list[np.
 
 
 @pytest.mark.parametrize("scheduler", SCHEDULER_NAMES)
+@pytest.mark.slow
 def test_each_scheduler_renders_the_same_frames_twice(demo_model_dir, tmp_path, scheduler):
     first = render(tmp_path, "first", scheduler)
     assert all(f.shape == (64, 64, 3) and f.std() > 1 for f in first)
@@ -37,6 +38,7 @@ def test_each_scheduler_renders_the_same_frames_twice(demo_model_dir, tmp_path, 
     assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
 
 
+@pytest.mark.slow
 def test_lcm_step_noise_does_not_depend_on_the_batch(demo_model_dir, tmp_path):
     together = render(tmp_path, "together", "lcm", batch_size=8)
     one_by_one = render(tmp_path, "alone", "lcm", batch_size=1)
@@ -45,6 +47,7 @@ def test_lcm_step_noise_does_not_depend_on_the_batch(demo_model_dir, tmp_path):
         assert_same_frame(a, b, f"frame {i}")
 
 
+@pytest.mark.slow
 def test_changing_the_scheduler_rerenders_every_frame(demo_model_dir, tmp_path):
     store = FrameStore(tmp_path / "frames")
     counts = []

@@ -11,6 +11,7 @@ import signal
 import time
 
 import imageio_ffmpeg
+import pytest
 from app_server import app_server
 from conftest import PYTHON, SESSION_HOME
 from gradio_client import Client
@@ -19,6 +20,8 @@ from PIL import Image
 from pipeline.frame_store import FrameStore
 from pipeline.project import parse_project
 from pipeline.timeline import plan_timeline
+
+pytestmark = pytest.mark.slow  # it starts, kills and restarts app servers
 
 PROJECT = {
     "model": "demo",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli import run_cli
 from conftest import PYTHON, ROOT, write_project
 from fake_backend import FakeBackend
 
@@ -202,6 +203,7 @@ def test_interpolate_keeps_the_store_under_store_bytes_and_never_evicts_its_own_
     assert present(FrameStore(root), first) == first and present(FrameStore(root), second) == []
 
 
+@pytest.mark.slow
 def test_the_cli_keeps_the_store_under_store_limit(tmp_path):
     store = FrameStore(tmp_path / "frames")
     old = write_project(
@@ -209,20 +211,13 @@ def test_the_cli_keeps_the_store_under_store_limit(tmp_path):
     )
     new = write_project(tmp_path / "new.json", [{"frame": 0, "prompt": "a city", "seed": 2}])
     assert render_project(load_project(old), store, FakeBackend()).rendered == 4
-    cli = [PYTHON, "-m", "pipeline"]
     common = ["--cache", str(store.root), "--json"]
-    result = subprocess.run(
-        [*cli, "render", str(new), "--out", str(tmp_path / "new.mp4"), "--store-limit", "1", *common],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_cli("render", new, "--out", tmp_path / "new.mp4", "--store-limit", "1", *common)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.splitlines()[-1])
     assert (report["rendered"], report["evicted"]) == (1, 4)
     assert "evicted 4 least recently used frames" in result.stdout
-    status = subprocess.run([*cli, "status", str(old), *common], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    status = run_cli("status", old, *common, timeout=120)
     assert json.loads(status.stdout.splitlines()[-1])["missing"] == 4
     assert len(frame_files(store)) == 1
 

@@ -11,7 +11,9 @@ import subprocess
 
 import imageio_ffmpeg
 import psutil
-from conftest import PYTHON, ROOT, write_project
+import pytest
+from cli import run_cli, start_cli
+from conftest import write_project
 from fake_backend import FakeBackend
 
 from pipeline.frame_store import FrameStore
@@ -44,6 +46,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow
 def test_a_kill_while_writing_the_video_leaves_no_partial_video_and_the_next_run_writes_it(tmp_path):
     path = write_project(tmp_path / "p.json", [{"frame": 0, "prompt": "a fox", "seed": 1}, {"frame": 5, "prompt": "b"}])
     store = FrameStore(tmp_path / "frames")
@@ -52,7 +55,7 @@ def test_a_kill_while_writing_the_video_leaves_no_partial_video_and_the_next_run
     args = ["render", str(path), "--out", str(out), "--cache", str(store.root), "--json"]
 
     # 1. Kill the CLI while ffmpeg has part of the video.
-    cli = subprocess.Popen([PYTHON, "-c", STALLING_CLI, *args], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    cli = start_cli(*args, code=STALLING_CLI, stdout=subprocess.PIPE)
     assert cli.stdout.readline() == "writing\n"
     encoders = psutil.Process(cli.pid).children(recursive=True)
     assert encoders, "ffmpeg should be running"
@@ -64,7 +67,7 @@ def test_a_kill_while_writing_the_video_leaves_no_partial_video_and_the_next_run
     assert [p.name.startswith(f".tmp-{cli.pid}-") for p in out.parent.iterdir()] == [True]
 
     # 2. Run again: the video is written whole, from the stored frames, and the orphan is gone.
-    result = subprocess.run([PYTHON, "-m", "pipeline", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = run_cli(*args)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.splitlines()[-1])
     assert (report["rendered"], report["reused"], report["video"]) == (0, 6, str(out))
