@@ -37,7 +37,7 @@ service.py           the API endpoints' operations, each checking its input once
 uploads.py           uploaded pictures, checked and kept per browser session
 workspace.py         a fresh folder per request for the files handed out; old ones pruned
 __main__.py          the CLI: python -m pipeline render|status
-bench*.py            the benchmark: python -m pipeline.bench
+bench/               the benchmark: python -m pipeline.bench (its __init__.py lists its files)
 """
 
 __version__ = "0.1.0"  # as in pyproject.toml; a remote reports it in /server_info
