@@ -1,8 +1,11 @@
 """How evenly a segment changes: the distances between neighbouring frames, and scores made from them.
 
-d_i = 1 - SSIM(frame_i, frame_i+1): scikit-image's structural similarity over the RGB channels,
-a perceptual-ish distance that needs no downloaded weights. Over a segment's frames (both
-keyframes included) the scores of AID (NeurIPS 2024) are:
+d_i = sqrt(1 - SSIM(frame_i, frame_i+1)), with scikit-image's structural similarity over the RGB
+channels: a perceptual-ish distance that needs no downloaded weights. The square root matters:
+1 - SSIM grows with the square of a small change, so its steps would not add up along a path
+(halving a step would quarter it); its root is a metric (Brunet, Vrscay and Wang, IEEE TIP 2012),
+whose steps do, as even spacing needs. Over a segment's frames (both keyframes included) the
+scores of AID (NeurIPS 2024) are:
 
     smoothness   1 - Gini(d)        1: every step as large as the others; low: a near-cut
     consistency  mean(d)            how far one step moves
@@ -16,6 +19,7 @@ instead of decoding the frames again (and a segment whose frames change is measu
 import hashlib
 import itertools
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,15 +43,16 @@ class Smoothness:
 
 
 def frame_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """1 - SSIM of two (H, W, 3) uint8 frames: 0 for equal frames, up to about 1 (and beyond for opposites)."""
+    """sqrt(1 - SSIM) of two (H, W, 3) uint8 frames: 0 for equal frames, about 1 for unrelated ones."""
     from skimage.metrics import structural_similarity  # scipy-heavy: imported only to measure
 
-    return float(1.0 - structural_similarity(a, b, channel_axis=2, data_range=255))
+    similarity = structural_similarity(a, b, channel_axis=2, data_range=255)
+    return math.sqrt(max(0.0, 1.0 - float(similarity)))
 
 
 def neighbour_distances(frames: Sequence[np.ndarray]) -> list[float]:
     """d_i between frame i and frame i + 1, for consecutive frames."""
-    return [max(0.0, frame_distance(a, b)) for a, b in itertools.pairwise(frames)]
+    return [frame_distance(a, b) for a, b in itertools.pairwise(frames)]
 
 
 def gini(values: Sequence[float]) -> float:
