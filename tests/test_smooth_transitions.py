@@ -76,7 +76,7 @@ def test_even_fractions_invert_the_cumulative_distance_onto_the_grid():
     fractions = even_fractions(uniform, [0, 0, 0, 1, 1, 0, 0, 0])
     assert fractions[-1] == 1.0 and len(fractions) == 8
     assert all(3 / 8 < t < 5 / 8 for t in fractions[:-1])
-    assert all(a < b for a, b in zip(fractions, fractions[1:], strict=False))
+    assert fractions == sorted(set(fractions))  # strictly increasing
     assert all((t * GRID).is_integer() for t in fractions)
     # Eased targets: ease-in takes small steps of distance first.
     eased = even_fractions(uniform, [0.1] * 8, "ease-in")
@@ -200,7 +200,9 @@ def test_editing_a_keyframe_re_renders_the_segments_its_curve_shapes(tmp_path):
     assert changed_segments(four("straight"), four("straight", "a quiet pond")) == {1, 2}
     last = [*FOUR[:3], {**FOUR[3], "seed": 9}]
     project = {"model": "demo", "width": 64, "height": 64, "steps": 4, "path": "spline"}
-    assert changed_segments(parse_project({**project, "keyframes": FOUR}), parse_project({**project, "keyframes": last})) == {1, 2}
+    assert changed_segments(
+        parse_project({**project, "keyframes": FOUR}), parse_project({**project, "keyframes": last})
+    ) == {1, 2}
     # And a render of the edit renders exactly those segments' in-betweens and the edited keyframe.
     store, backend = FrameStore(tmp_path), FakeBackend()
     render_project(four("spline"), store, backend)
