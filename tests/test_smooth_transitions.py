@@ -19,9 +19,10 @@ from pipeline.errors import InputError
 from pipeline.frame_store import FrameStore
 from pipeline.project import Keyframe, Project, RenderSettings, load_project, parse_project
 from pipeline.renderer import encode_sources, render_project
-from pipeline.smoothness import frame_changes, scores, segment_scores
+from pipeline.smoothness import scores, segment_scores
 from pipeline.spacing import GRID, even_fractions
 from pipeline.timeline import plan_timeline, segments
+from ui.timeline_view import change_lane
 
 SETTINGS = RenderSettings("demo", 64, 64, 4, 0.0, "euler")
 
@@ -231,9 +232,9 @@ def test_bad_values_of_the_new_fields_name_the_field(field, value, message):
 
 def test_the_change_lane_is_each_frames_step_scaled_to_the_largest(tmp_path):
     store, project = FrameStore(tmp_path), two_keyframes("uniform", last=8)
+    assert change_lane(project, store) == [0.0] * 9  # nothing rendered: no change known
     render_project(project, store, SigmoidBackend())
-    plans = plan_timeline(project)
-    changes = frame_changes(store, plans, segments(project))
+    changes = change_lane(project, store)
     assert len(changes) == 9 and changes[0] == 0.0 and max(changes) == 1.0
     assert changes.index(1.0) in (4, 5)  # the near-cut is in the middle
     assert changes[1] < 0.2 and changes[-1] < 0.2
