@@ -16,7 +16,8 @@ Every path is a planner that makes planned frames and calls the core:
     inbetweens.render_inbetweens   in-betweens of two conditioning files (/interpolate)
 
 A new way to render is a planner or a backend, never a fifth loop: other t values (audio
-timing, even spacing) are a planner choosing t (timeline.segment_fractions); drafts are a
+timing, even spacing) are a planner choosing t (timeline.segment_fractions; even spacing's
+probe, probe.py, renders through this same core before the project is planned); drafts are a
 planner with draft settings and a tag in their recipes' keys; a frame made from more keyframes
 (a spline path) is a recipe with more sources (frame_recipe.py); another place to render (a Ray
 cluster) is a backend, whose `render` may spread one call's frames over its workers (give it a
