@@ -19,6 +19,9 @@ inversion.py         an image keyframe's starting noise, inverted from its pictu
 interpolation.py     easing curves, lerp and slerp
 frame_recipe.py      a frame's recipe (sources, t, interpolation, tags) and its one content key
 timeline.py          the project's planner: which keyframes and t make each frame, its state
+spacing.py           even spacing: the cumulative distance inverted into t on a grid; t stored by inputs
+probe.py             even spacing's probe: a segment's uniform frames, cheaply, measured into its t
+smoothness.py        how evenly a segment changes: neighbour SSIM distances, 1 - Gini, mean, max jump
 renderer.py          the render core (pin, find missing, encode, batch, write, evict, report)
 backends.py          the Backend protocol; LocalBackend: the model in this process
 remote.py            RemoteBackend: the model work on another instance, through its API

@@ -32,6 +32,7 @@ from .memory import ModelOptions
 from .presets import cache_root
 from .project import load_project
 from .remote import RemoteBackend, token_from_env
+from .smoothness import segment_scores
 from .timeline import FrameState, plan_timeline, segment_status
 from .video import FORMATS
 
@@ -164,12 +165,14 @@ def _render(args: argparse.Namespace) -> dict:
 def _status(args: argparse.Namespace) -> dict:
     project = load_project(args.project)
     store = _open_store(args.cache)
-    plans = plan_timeline(project)
+    plans = plan_timeline(project, store.spacings)
     states = store.states(plans, project_id(args.project))
     summary = segment_status(project, states)
-    for s in summary:
+    measured = segment_scores(store, plans, [s.segment for s in summary])  # None until all rendered
+    for s, m in zip(summary, measured, strict=True):
         seg = s.segment
-        print(f"segment {seg.index}: frames {seg.first}-{seg.last}  {s.rendered}/{s.total} rendered  {s.state}")
+        smooth = f"  smoothness {m.smoothness:.3f}, max jump {m.max_jump:.2f}" if m else ""
+        print(f"segment {seg.index}: frames {seg.first}-{seg.last}  {s.rendered}/{s.total} rendered  {s.state}{smooth}")
     print("frames: " + "".join(_STATE_CHARS[s] for s in states) + "   (K keyframe, # rendered, ~ stale, . missing)")
     return {
         "frames_total": len(plans),
@@ -184,8 +187,9 @@ def _status(args: argparse.Namespace) -> dict:
                 "rendered": s.rendered,
                 "total": s.total,
                 "state": s.state,
+                **(m.as_dict() if m else dict.fromkeys(("smoothness", "consistency", "max_jump"))),
             }
-            for s in summary
+            for s, m in zip(summary, measured, strict=True)
         ],
         "frames": [{"index": p.index, "state": s.value, "key": p.key} for p, s in zip(plans, states, strict=True)],
     }

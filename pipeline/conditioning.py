@@ -15,8 +15,9 @@ plus string metadata (format, model, render settings, prompt, seed; for an image
 never pickle. `load_conditioning` treats every file as hostile and raises InputError on
 anything that is not exactly what `save_conditioning` writes; whether a well-formed file fits a
 model is conditioning_fit.py's question. Every tensor is interpolated between two keyframes
-(`blend`); the renderer turns add_time_ids back into the pipeline's original_size /
-crops_coords_top_left / target_size arguments (backends.py).
+(`blend`; on a spline path `blend_spline`, through their neighbours too); the renderer turns
+add_time_ids back into the pipeline's original_size / crops_coords_top_left / target_size
+arguments (backends.py).
 """
 
 import re
@@ -28,7 +29,7 @@ import torch
 from safetensors.torch import save_file
 
 from .errors import InputError
-from .interpolation import INTERPOLATIONS, lerp, slerp
+from .interpolation import INTERPOLATIONS, catmull_rom, lerp, on_sphere, slerp
 from .keyframe_image import KeyframeImage
 from .limits import limits
 from .project import MAX_SEED, Keyframe, RenderSettings
@@ -109,6 +110,30 @@ def blend(a: Conditioning, b: Conditioning, t: float, interpolation: str) -> dic
     mixes = {NOISE: slerp, TIME_IDS: lerp}
     mix = INTERPOLATIONS[interpolation]
     return {name: mixes.get(name, mix)(a.tensors[name], b.tensors[name], t) for name in a.tensors}
+
+
+def blend_spline(
+    before: Conditioning | None,
+    a: Conditioning,
+    b: Conditioning,
+    after: Conditioning | None,
+    t: float,
+    interpolation: str,
+) -> dict[str, torch.Tensor]:
+    """The tensors at t on a Catmull-Rom curve from a to b through their neighbours (None: an end).
+
+    Noise is kept on the sphere (the norm slerp would give); with slerp so are the embeddings;
+    sizes are lerped."""
+
+    def mix(name: str) -> torch.Tensor:
+        v0, v1 = a.tensors[name], b.tensors[name]
+        if name == TIME_IDS:
+            return lerp(v0, v1, t)
+        near = [None if c is None else c.tensors[name] for c in (before, after)]
+        curve = catmull_rom(near[0], v0, v1, near[1], t)
+        return on_sphere(curve, v0, v1, t) if name == NOISE or interpolation == "slerp" else curve
+
+    return {name: mix(name) for name in a.tensors}
 
 
 def save_conditioning(conditioning: Conditioning, path: Path) -> Path:

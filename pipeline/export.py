@@ -47,7 +47,7 @@ def export_video(
     check_video_path(out)
     # 2. Render what is missing (nothing, when every frame is in the store); no eviction until the
     #    video has every frame.
-    with store.pinned(plan.key for plan in plan_timeline(project)):
+    with store.pinned(plan.key for plan in plan_timeline(project, store.spacings)):
         report = render_project(
             project, store, backend, batch_size=batch_size, project_id=project_id, progress=progress
         )

@@ -17,8 +17,10 @@ both of its segments, and the same as `/generate` gives for it.
 Keys of existing stores never change (tests/test_frame_keys.py pins some). A new input that
 decides pixels joins the key as a `tag`, hashed only when present: `/interpolate`'s frames
 carry ("kind", "inbetween"); a draft render (#15) would carry its own, so a draft is never
-mistaken for a final. A frame made from more sources (a spline through four keyframes, #18)
-lists them in `sources` and blends them in `mix`; the core encodes whatever `sources` names.
+mistaken for a final. A frame on a spline path (#18) is also shaped by the keyframes `before`
+start and `after` end (None at the ends of the timeline): `sources` lists them, `mix` blends
+them (conditioning.blend_spline), and the key hashes `path`, `before` and `after` only for a
+spline, so the keys of straight-path frames never change; the core encodes whatever `sources` names.
 """
 
 import hashlib
@@ -28,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .presets import DEMO, DEMO_VERSION
-from .project import Keyframe, RenderSettings
+from .project import PATHS, Keyframe, RenderSettings
 
 if TYPE_CHECKING:  # tensors are only touched through their methods: planning stays torch-free
     import torch
@@ -37,7 +39,8 @@ if TYPE_CHECKING:  # tensors are only touched through their methods: planning st
     from .conditioning import Conditioning
 
 RENDER_VERSION = 1  # bump when a change to rendering changes pixels for the same inputs
-_KEY_FIELDS = {"render_version", "settings", "demo", "start", "end", "t", "interpolation"}
+_KEY_FIELDS = {"render_version", "settings", "demo", "start", "end", "t", "interpolation", "path", "before", "after"}
+STRAIGHT, SPLINE = PATHS
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,9 @@ class FrameRecipe:
     t: float  # fraction between start and end, already eased
     interpolation: str  # how text embeddings travel (interpolation.INTERPOLATIONS); "" at t = 0
     tags: tuple[tuple[str, Any], ...] = ()  # more inputs that decide pixels, hashed into the key when present
+    path: str = STRAIGHT  # SPLINE: a Catmull-Rom curve through before, start, end and after
+    before: Source | None = None  # spline only: the keyframe before start; None when start is the first
+    after: Source | None = None  # spline only: the keyframe after end; None when end is the last
 
     def __post_init__(self) -> None:
         if self.t == 1.0:
@@ -102,6 +108,10 @@ class FrameRecipe:
         if self.t == 0.0:
             object.__setattr__(self, "end", self.start)
             object.__setattr__(self, "interpolation", "")
+        if self.t == 0.0 or self.path == STRAIGHT:  # a keyframe's own frame is on every path
+            object.__setattr__(self, "path", STRAIGHT)
+            object.__setattr__(self, "before", None)
+            object.__setattr__(self, "after", None)
         clashing = _KEY_FIELDS & {name for name, _ in self.tags}
         if clashing:
             raise ValueError(f"tags {sorted(clashing)} would overwrite a key field")
@@ -109,15 +119,21 @@ class FrameRecipe:
     @property
     def sources(self) -> tuple[Source, ...]:
         """The conditionings the frame needs, each once."""
-        return (self.start,) if self.t == 0.0 else (self.start, self.end)
+        if self.t == 0.0:
+            return (self.start,)
+        return tuple(dict.fromkeys(s for s in (self.start, self.end, self.before, self.after) if s is not None))
 
     def mix(self, conditionings: Mapping[Source, "Conditioning"]) -> dict[str, "torch.Tensor"]:
         """The frame's tensors, (1, ...) each, from its sources' conditionings."""
         if self.t == 0.0:
             return dict(conditionings[self.start].tensors)
-        from .conditioning import blend
+        from .conditioning import blend, blend_spline
 
-        return blend(conditionings[self.start], conditionings[self.end], self.t, self.interpolation)
+        start, end = conditionings[self.start], conditionings[self.end]
+        if self.path == STRAIGHT:
+            return blend(start, end, self.t, self.interpolation)
+        before, after = (None if s is None else conditionings[s] for s in (self.before, self.after))
+        return blend_spline(before, start, end, after, self.t, self.interpolation)
 
 
 def keyframe_recipe(settings: RenderSettings, keyframe: Keyframe, encoded: "Conditioning | None" = None) -> FrameRecipe:
@@ -127,7 +143,7 @@ def keyframe_recipe(settings: RenderSettings, keyframe: Keyframe, encoded: "Cond
 
 
 def frame_key(recipe: FrameRecipe) -> str:
-    """The frame's content key: a hash of the settings, the sources' key parts, t, interpolation and tags."""
+    """The frame's content key: a hash of the settings, the sources' key parts, t, interpolation, tags (and path)."""
     settings = recipe.settings
     content = {
         "render_version": RENDER_VERSION,
@@ -139,6 +155,12 @@ def frame_key(recipe: FrameRecipe) -> str:
         "interpolation": recipe.interpolation,
         **dict(recipe.tags),
     }
+    if recipe.path == SPLINE:  # only then: keys of straight-path frames never change
+        neighbours = {
+            name: None if s is None else s.key_part()
+            for name, s in (("before", recipe.before), ("after", recipe.after))
+        }
+        content |= {"path": SPLINE, **neighbours}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 

@@ -27,6 +27,7 @@ from PIL import Image
 
 from .atomic_write import atomic_write, pid_alive, remove_orphan_temps
 from .limits import limits
+from .spacing import SpacingStore
 from .timeline import FramePlan, FrameState
 
 try:
@@ -45,6 +46,11 @@ class FrameStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self.max_bytes = limits().store_bytes if max_bytes is None else max_bytes  # evict beyond this
         self.png_compress_level = png_compress_level
+
+    @property
+    def spacings(self) -> SpacingStore:
+        """Even-spaced segments' t, kept beside the frames (spacing.py)."""
+        return SpacingStore(self.root)
 
     def path(self, key: str) -> Path:
         if not _KEY.match(key):

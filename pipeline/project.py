@@ -72,6 +72,8 @@ class Project:
     fps: int = 8
     easing: str = "linear"
     interpolation: str = "lerp"  # how text embeddings travel; noise always uses slerp
+    spacing: str = "uniform"  # "even": each segment's t chosen so neighbouring frames are equally far apart
+    path: str = "straight"  # "spline": a smooth curve through the keyframes (PATHS)
 
     @property
     def frame_count(self) -> int:
@@ -83,6 +85,8 @@ class Project:
             "fps": self.fps,
             "easing": self.easing,
             "interpolation": self.interpolation,
+            "spacing": self.spacing,
+            "path": self.path,
             "keyframes": [k.to_json() for k in self.keyframes],
         }
 
@@ -97,8 +101,12 @@ _PROJECT_FIELDS = {
     "fps",
     "easing",
     "interpolation",
+    "spacing",
+    "path",
     "keyframes",
 }
+SPACINGS = ("uniform", "even")  # how a segment's t values are chosen (timeline.segment_fractions)
+PATHS = ("straight", "spline")  # how conditionings travel between keyframes (frame_recipe.py)
 _KEYFRAME_FIELDS = {"frame", "prompt", "negative_prompt", "style", "seed", "image", "strength"}
 
 
@@ -240,6 +248,8 @@ def parse_project(data: Any, folder: Path | None = None) -> Project:
         fps=_int(data, "fps", "", 1, MAX_FPS, 8),
         easing=_choice(data, "easing", "", list(EASINGS), "linear"),
         interpolation=_choice(data, "interpolation", "", list(INTERPOLATIONS), "lerp"),
+        spacing=_choice(data, "spacing", "", SPACINGS, "uniform"),
+        path=_choice(data, "path", "", PATHS, "straight"),
     )
 
 

@@ -16,7 +16,8 @@ Every path is a planner that makes planned frames and calls the core:
     inbetweens.render_inbetweens   in-betweens of two conditioning files (/interpolate)
 
 A new way to render is a planner or a backend, never a fifth loop: other t values (audio
-timing, even spacing) are a planner choosing t (timeline.segment_fractions); drafts are a
+timing, even spacing) are a planner choosing t (timeline.segment_fractions; even spacing's
+probe, probe.py, renders through this same core before the project is planned); drafts are a
 planner with draft settings and a tag in their recipes' keys; a frame made from more keyframes
 (a spline path) is a recipe with more sources (frame_recipe.py); another place to render (a Ray
 cluster) is a backend, whose `render` may spread one call's frames over its workers (give it a
@@ -35,7 +36,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -43,6 +44,7 @@ import numpy as np
 from .backends import Backend
 from .frame_recipe import PlannedFrame, Source, keyframe_recipe, plan_frame
 from .frame_store import FrameStore
+from .probe import probe_missing
 from .project import Keyframe, Project, RenderSettings
 from .timeline import frames_of_segments, plan_timeline
 
@@ -61,6 +63,7 @@ class RenderReport:
     reused: int
     seconds: float
     evicted: int = 0  # least recently used frames the store deleted to stay under its size limit
+    probed: int = 0  # segments of an even-spaced project measured before rendering (probe.py)
 
 
 @dataclass(frozen=True)
@@ -183,15 +186,22 @@ def iter_render(
     keyframes_only: bool = False,
 ) -> Iterator[RenderProgress]:
     """Render the project's missing frames (of the selected segments, or only the keyframes' frames)."""
-    # 1. Plan every frame; keep the selected segments' (or only the keyframes').
-    plans = chosen = plan_timeline(project)
+
+    # 1. Even spacing: probe the segments whose t are not stored yet (none, for keyframes only).
+    def probe_render(frames: list[PlannedFrame]) -> list[np.ndarray]:
+        return render_and_read(frames, store, backend, batch_size=batch_size)
+
+    probed = 0 if keyframes_only else probe_missing(project, store, probe_render, segments)
+    # 2. Plan every frame; keep the selected segments' (or only the keyframes').
+    plans = chosen = plan_timeline(project, store.spacings)
     if segments is not None:
         chosen = frames_of_segments(chosen, segments)
     if keyframes_only:
         chosen = [plan for plan in chosen if plan.is_keyframe]
-    # 2. Render them, keeping the whole project's frames from eviction meanwhile.
+    # 3. Render them, keeping the whole project's frames from eviction meanwhile.
     for step in render_frames(chosen, store, backend, batch_size=batch_size, keep=[p.key for p in plans]):
-        # 3. Remember which key each position has, for the stale state; the frames may come from
+        step = replace(step, report=replace(step.report, probed=probed))
+        # 4. Remember which key each position has, for the stale state; the frames may come from
         #    another project file sharing the store.
         if step.finished and project_id:
             store.remember_positions(project_id, chosen)
@@ -220,7 +230,7 @@ def project_frames(project: Project, store: FrameStore) -> list[np.ndarray]:
 
 def iter_project_frames(project: Project, store: FrameStore) -> Iterator[np.ndarray]:
     """Every frame of the timeline, in order, read ahead while the consumer (a video writer) works."""
-    return store.read_many(plan.key for plan in plan_timeline(project))
+    return store.read_many(plan.key for plan in plan_timeline(project, store.spacings))
 
 
 def render_keyframe(

@@ -6,6 +6,12 @@ hashes the render settings, the inputs of the two keyframes around it (not their
 the eased fraction t and the embedding interpolation; a keyframe's own frame hashes only the
 settings and that keyframe. The t values of a segment come from `segment_fractions`: the one
 place where a planner chooses them (audio timing, even spacing).
+
+On a spline path (`"path": "spline"`) a frame of segment i also depends on keyframes i - 1 and
+i + 2 (where they exist), so editing keyframe k re-renders segments k - 2 to k + 1. With even
+spacing (`"spacing": "even"`) a segment's t are those its probe stored (spacing.py, probe.py);
+until a render probes it, its frames are planned at uniform t under an UNPROBED tag: keys no
+render makes, so the segment shows as missing.
 """
 
 import itertools
@@ -15,6 +21,9 @@ from enum import Enum
 from .frame_recipe import FrameRecipe, KeyframeInput, PlannedFrame, frame_key, keyframe_recipe
 from .interpolation import ease
 from .project import Keyframe, Project, RenderSettings
+from .spacing import SpacingStore, spacing_key
+
+UNPROBED = (("spacing", "unprobed"),)  # the tag of an even segment's frames before its probe
 
 
 class FrameState(str, Enum):
@@ -51,17 +60,49 @@ def segments(project: Project) -> list[Segment]:
     return [Segment(i, a.frame, b.frame) for i, (a, b) in enumerate(pairs)]
 
 
-def segment_fractions(project: Project, start: Keyframe, end: Keyframe) -> list[float]:
-    """The t of each frame after `start` up to `end` (whose own frame is t = 1), eased.
-
-    A planner that times a segment otherwise (to its span of a soundtrack, to even steps between
-    its frames) chooses its t here, from the segment's keyframes and the project."""
+def uniform_fractions(project: Project, start: Keyframe, end: Keyframe) -> list[float]:
+    """The t of each frame after `start` up to `end`, at equal steps of the eased fraction."""
     length = end.frame - start.frame
     return [ease(step / length, project.easing) for step in range(1, length + 1)]
 
 
-def plan_timeline(project: Project) -> list[FramePlan]:
-    """One plan per frame, in order."""
+def segment_recipe(
+    project: Project, segment: int, t: float, settings: RenderSettings | None = None, tags=()
+) -> FrameRecipe:
+    """The recipe of the frame at t of a segment (under other `settings`, for a probe)."""
+    keyframes = project.keyframes
+    before = KeyframeInput(keyframes[segment - 1]) if segment > 0 else None
+    after = KeyframeInput(keyframes[segment + 2]) if segment + 2 < len(keyframes) else None
+    start, end = KeyframeInput(keyframes[segment]), KeyframeInput(keyframes[segment + 1])
+    return FrameRecipe(
+        settings or project.settings, start, end, t, project.interpolation, tags, project.path, before, after
+    )
+
+
+def segment_spacing_key(project: Project, segment: int) -> str:
+    """What a segment's even t are stored under: the keys of its uniform frames (all its inputs)."""
+    start, end = project.keyframes[segment], project.keyframes[segment + 1]
+    keys = [frame_key(segment_recipe(project, segment, t)) for t in uniform_fractions(project, start, end)]
+    return spacing_key(keys, project.easing)
+
+
+def segment_fractions(
+    project: Project, start: Keyframe, end: Keyframe, spacings: SpacingStore | None = None
+) -> list[float] | None:
+    """The t of each frame after `start` up to `end` (whose own frame is t = 1), eased.
+
+    A planner that times a segment otherwise (to its span of a soundtrack, to even steps between
+    its frames) chooses its t here, from the segment's keyframes and the project. Even spacing:
+    the t stored for the segment's inputs in `spacings`, None until it is probed."""
+    uniform = uniform_fractions(project, start, end)
+    if project.spacing == "uniform" or len(uniform) == 1:
+        return uniform
+    key = segment_spacing_key(project, project.keyframes.index(start))
+    return spacings.get(key, len(uniform)) if spacings is not None else None
+
+
+def plan_timeline(project: Project, spacings: SpacingStore | None = None) -> list[FramePlan]:
+    """One plan per frame, in order; `spacings`: the store's even t (frame_store.FrameStore.spacings)."""
     keyframes, settings = project.keyframes, project.settings
 
     def plan(recipe: FrameRecipe, index: int, segment: int) -> FramePlan:
@@ -69,8 +110,11 @@ def plan_timeline(project: Project) -> list[FramePlan]:
 
     plans = [plan(keyframe_recipe(settings, keyframes[0]), 0, 0)]
     for i, (a, b) in enumerate(itertools.pairwise(keyframes)):
-        for step, t in enumerate(segment_fractions(project, a, b), start=1):
-            recipe = FrameRecipe(settings, KeyframeInput(a), KeyframeInput(b), t, project.interpolation)
+        fractions, tags = segment_fractions(project, a, b, spacings), ()
+        if fractions is None:  # even spacing, not probed yet
+            fractions, tags = uniform_fractions(project, a, b), UNPROBED
+        for step, t in enumerate(fractions, start=1):
+            recipe = segment_recipe(project, i, t, tags=() if t == 1.0 else tags)
             plans.append(plan(recipe, a.frame + step, i))
     return plans
 

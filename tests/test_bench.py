@@ -39,9 +39,15 @@ def test_bench_reports_every_measure_and_rerenders_exactly_two_segments(tmp_path
     assert r["walk"]["ours_cli"]["rendered"] == 4 and r["walk"]["ours_cli"]["torch_imported"] is True
     assert "peer" not in r["walk"]
     assert r["settings"]["size"] == "demo" and r["settings"]["gflop_per_frame"] > 0
+    smooth = r["smoothness"]
+    assert smooth["frames"] == 7 and smooth["segments"] == 2 and smooth["probe_fraction"] > 0
+    for variant in ("uniform", "even", "spline"):
+        assert 0 < smooth[variant]["smoothness"] <= 1 and smooth[variant]["max_jump"] >= 1
+        assert smooth[variant]["frames_rendered"] == 7 - (variant == "even") * 3  # even: keyframes came with the probe
     assert r["checks"]["rerender_exactly_two_segments"] and r["checks"]["noop_without_torch"]
     assert set(r["checks"]) >= {"noop_under_target", "ratio_vs_bare_under_target", "mp4_fps_over_target"}
-    for measure in ("re-render after 1 edit", "no-op render", "bare diffusers", "batch scaling", "mp4", "peak memory"):
+    measures = ("re-render after 1 edit", "no-op render", "bare diffusers", "batch scaling", "mp4", "peak memory")
+    for measure in (*measures, "smoothness"):
         assert measure in run.stdout
 
 

@@ -97,7 +97,8 @@ def test_timeline_view_draws_a_cell_per_frame_and_the_segments(tmp_path):
     states = [view.html.count(f'data-state="{s}"') for s in ("keyframe", "rendered", "missing")]
     assert states == [2, 2, 3]
     assert view.html.count("sdvc-dim") == 2  # frames 1-2 belong to the unselected segment 0 (keyframes never dim)
-    assert view.table == [[1, "0–3", "4/4", "rendered"], [2, "3–6", "1/4", "partial"]]
+    # Segment 0's frames are all alike: perfectly even, no jump; segment 1 is not scored until rendered.
+    assert view.table == [[1, "0–3", "4/4", "rendered", "1.000", "1.00"], [2, "3–6", "1/4", "partial", "", ""]]
     assert view.choices == [("1 · frames 0–3", 0), ("2 · frames 3–6", 1)] and view.selected == [1]
     assert FrameState.STALE.value in view.html  # the legend names every state
 

@@ -21,7 +21,10 @@ from .context import AppContext
 
 ROW_FIELDS = ("frame", "prompt", "negative_prompt", "style", "seed")
 PICTURE_FIELDS = ("image", "strength")  # only on rows with a picture
-SETTING_FIELDS = ("model", "width", "height", "steps", "guidance", "scheduler", "fps", "easing", "interpolation")
+SETTING_FIELDS = (
+    *("model", "width", "height", "steps", "guidance", "scheduler", "fps", "easing", "interpolation"),
+    *("spacing", "path"),
+)
 FRAME_GAP = 8  # frames between a new row and the one before it
 MAX_DICE_SEED = 2**32 - 1  # seeds a browser number field keeps exactly
 CANDIDATE_COUNT = 4  # candidates a row shows until the user asks for another number
@@ -50,6 +53,8 @@ def starter_project(model: str) -> dict[str, Any]:
         "fps": 8,
         "easing": "linear",
         "interpolation": "lerp",
+        "spacing": "uniform",
+        "path": "straight",
         "keyframes": [
             {"frame": f, "prompt": p, "negative_prompt": "", "style": "none", "seed": s} for f, p, s in STARTER_PROMPTS
         ],

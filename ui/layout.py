@@ -12,7 +12,7 @@ import gradio as gr
 from pipeline.interpolation import EASINGS, INTERPOLATIONS
 from pipeline.limits import limits
 from pipeline.presets import SCHEDULER_NAMES
-from pipeline.project import MAX_FPS
+from pipeline.project import MAX_FPS, PATHS, SPACINGS
 
 from .context import AppContext
 from .form import CANDIDATE_COUNT
@@ -148,6 +148,8 @@ def _model_options(ctx: AppContext) -> tuple[dict[str, gr.components.Component],
     with gr.Accordion("Advanced", open=False):
         scheduler = gr.Dropdown(list(SCHEDULER_NAMES), label="Scheduler")
         interpolation = gr.Dropdown(list(INTERPOLATIONS), value="lerp", label="Text embeddings blend")
+        spacing = gr.Dropdown(list(SPACINGS), value="uniform", label="Spacing", info="even: equal change per frame")
+        path = gr.Dropdown(list(PATHS), value="straight", label="Path", info="spline: no turn at keyframes")
     settings = {
         "model": model,
         "width": width,
@@ -158,6 +160,8 @@ def _model_options(ctx: AppContext) -> tuple[dict[str, gr.components.Component],
         "fps": fps,
         "easing": easing,
         "interpolation": interpolation,
+        "spacing": spacing,
+        "path": path,
     }
     return settings, status_line
 

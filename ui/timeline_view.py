@@ -2,7 +2,9 @@
 
 Each frame is one cell coloured by its state (pipeline.timeline.FrameState): grey missing,
 green rendered, indigo keyframe, amber stale. Cells carry `data-state` and `data-frame`, and
-frames of segments left out of the selection are dimmed.
+frames of segments left out of the selection are dimmed. The segment table shows each rendered
+segment's smoothness and largest jump (pipeline.smoothness); `change_lane` is each frame's change,
+for the timeline component's "change" lane.
 """
 
 import html
@@ -10,7 +12,8 @@ from dataclasses import dataclass
 
 from pipeline.frame_store import FrameStore
 from pipeline.project import Project
-from pipeline.timeline import FrameState, SegmentStatus, plan_timeline, segment_status
+from pipeline.smoothness import frame_changes, segment_scores
+from pipeline.timeline import FrameState, SegmentStatus, plan_timeline, segment_status, segments
 
 LEGEND = (
     (FrameState.KEYFRAME, "keyframe"),
@@ -18,7 +21,7 @@ LEGEND = (
     (FrameState.STALE, "stale (inputs changed)"),
     (FrameState.MISSING, "not rendered"),
 )
-TABLE_HEADERS = ["Segment", "Frames", "Rendered", "State"]
+TABLE_HEADERS = ["Segment", "Frames", "Rendered", "State", "Smoothness", "Max jump"]  # scores: "" until rendered
 
 
 @dataclass(frozen=True)
@@ -36,9 +39,10 @@ def segment_label(status: SegmentStatus) -> str:
 
 def build_view(project: Project, store: FrameStore, project_id: str, selected: list[int] | None) -> TimelineView:
     """States of every frame of the project, drawn; `selected` None means every segment."""
-    plans = plan_timeline(project)
+    plans = plan_timeline(project, store.spacings)
     states = store.states(plans, project_id)
     statuses = segment_status(project, states)
+    measured = segment_scores(store, plans, [s.segment for s in statuses])
     every = [s.segment.index for s in statuses]
     chosen = every if selected is None else [i for i in selected if i in every]
     dimmed = {p.index for p in plans if p.segment not in chosen and not p.is_keyframe}
@@ -46,11 +50,18 @@ def build_view(project: Project, store: FrameStore, project_id: str, selected: l
         html=strip_html(states, {k.frame for k in project.keyframes}, dimmed),
         table=[
             [s.segment.index + 1, f"{s.segment.first}–{s.segment.last}", f"{s.rendered}/{s.total}", s.state]
-            for s in statuses
+            + ([f"{m.smoothness:.3f}", f"{m.max_jump:.2f}"] if m else ["", ""])
+            for s, m in zip(statuses, measured, strict=True)
         ],
         choices=[(segment_label(s), s.segment.index) for s in statuses],
         selected=chosen,
     )
+
+
+def change_lane(project: Project, store: FrameStore) -> list[float]:
+    """The timeline's optional "change" lane: how much each frame changed from the one before, 0..1."""
+    plans = plan_timeline(project, store.spacings)
+    return frame_changes(store, plans, segments(project))
 
 
 def strip_html(states: list[FrameState], keyframe_frames: set[int], dimmed: set[int]) -> str:

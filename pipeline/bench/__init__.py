@@ -9,6 +9,7 @@ and writes every number as JSON (see the README's "Performance").
     models.py     the random-weight models by size (demo, small, real), built once into the cache
     runs.py       timed runs in this process: re-render story, renderer vs bare diffusers, mp4
     processes.py  whole-process runs: the CLI (cold, all cached) and the peer's walk()
+    smooth.py     smoothness of uniform, even and spline renders, and the even probe's cost
     table.py      the results as one table
 """
 

@@ -7,6 +7,7 @@
     5. mp4 encoding frames/s at 512x512
     6. peak memory of a whole CLI render (RSS; GPU memory on CUDA)
     7. with a peer folder: stable-diffusion-videos' walk() on the same model folder and frames
+    8. smoothness of uniform, even and spline renders of one project, and the even probe's cost
 
 The model comes from models.py; runs.py has the timed runs in this process, processes.py the
 whole-process ones. Timings are medians of interleaved repeats after a warm-up, since the
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> dict:
     from ..frame_store import FrameStore
     from ..models import load_model
     from ..renderer import DEFAULT_BATCH, project_frames
-    from . import processes, runs
+    from . import processes, runs, smooth
 
     if args.peer_note:
         _progress(args.peer_note)
@@ -153,6 +154,10 @@ def run(args: argparse.Namespace) -> dict:
             result["walk"]["peer"] = peer
         elif args.peer_note:
             result["walk"]["peer_skipped"] = args.peer_note
+        # 8. Smoothness: uniform, even spacing and spline on one three-keyframe project.
+        _progress("smoothness: uniform, even, spline")
+        three = runs.make_project(settings, [0, inbetweens + 1, 2 * inbetweens + 2])
+        result["smoothness"] = smooth.smoothness_runs(three, work, backend, DEFAULT_BATCH, args.device)
     result["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     result["targets"] = TARGETS
     result["checks"] = _checks(result)

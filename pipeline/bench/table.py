@@ -81,6 +81,16 @@ def _rows(r: dict) -> list[tuple[str, str, str, str, str]]:
             f"after an edit: ours {edit['frames']} fr, peer all {re['frames_total']}" if peer else "",
         )
     )
+    sm = r["smoothness"]
+    rows.append(
+        (
+            f"8 smoothness, {sm['frames']} fr (1-Gini)",
+            f"even {sm['even']['smoothness']:.3f}, spline {sm['spline']['smoothness']:.3f}",
+            f"uniform {sm['uniform']['smoothness']:.3f}",
+            f"max jump {sm['even']['max_jump']:.2f} vs {sm['uniform']['max_jump']:.2f}",
+            f"probe: {sm['probe_fraction']:.2f}x of the even render",
+        )
+    )
     return rows
 
 
