@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 
+from pipeline.bundle import is_bundle, keep_files, opened_project, project_files, write_bundle
 from pipeline.errors import InputError
 from pipeline.export import export_video
 from pipeline.model_choice import ModelChoice, check_offered
@@ -168,20 +169,31 @@ def create_video(ctx: AppContext, form: Form, progress: gr.Progress) -> StudioUp
 
 @user_errors
 def save_project(form: Form) -> StudioUpdate:
-    """The project as a JSON file to download (its pictures stay in the session's folder)."""
+    """The project to download: a bundle (.zip) with its pictures when it names any, else its JSON."""
     project = form.project()
-    path = request_dir() / "project.json"
+    folder = request_dir()
+    if project_files(project):
+        path = write_bundle(project, folder / "project.zip")
+        return StudioUpdate(project_file=str(path), status="Project saved with its pictures: download the .zip below.")
+    path = folder / "project.json"
     path.write_text(json.dumps(project.to_json(), indent=2))
     return StudioUpdate(project_file=str(path), status="Project saved: download it below.")
 
 
 @user_errors
 def open_project(ctx: AppContext, path: str | None, session: Any) -> StudioUpdate:
-    """An uploaded project file replaces the form; a bad file changes nothing."""
+    """An uploaded project file or bundle replaces the form; a bad file changes nothing.
+
+    A project file's pictures are the session's own; a bundle's are copied into the session's folder."""
     if not path:
         raise InputError("no project file was uploaded")
     sid = session_id(session)
-    project = load_project(Path(path), session_dir(sid), f"project file {Path(path).name!r}")
+    name = f"project file {Path(path).name!r}"
+    if is_bundle(Path(path)):
+        with opened_project(Path(path), name) as bundled:
+            project = parse_project(keep_files(bundled, session_dir(sid)), session_dir(sid))
+    else:
+        project = load_project(Path(path), session_dir(sid), name)
     return StudioUpdate(
         view=build_view(project, ctx.store, sid, None),
         gallery=keyframe_gallery(ctx.store, project),

@@ -77,7 +77,7 @@ def build_page(ctx: AppContext) -> Page:
             with gr.Row():
                 save_button = gr.Button("💾 Save project", elem_id="save-project")
                 load_button = gr.UploadButton(
-                    "📂 Load project", file_types=[".json"], type="filepath", elem_id="load-project"
+                    "📂 Load project", file_types=[".json", ".zip"], type="filepath", elem_id="load-project"
                 )
             project_file = gr.File(label="Project file", interactive=False, visible=False, elem_id="project-file")
     return Page(
