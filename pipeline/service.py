@@ -171,6 +171,6 @@ def render_batch(batch: Path, model: str, backend: Backend, out_dir: Path | None
     return paths
 
 
-def server_info(model: str, backend: Backend) -> dict[str, Any]:
-    """The model and versions this server renders with, for a remote client to check."""
-    return describe_server(model, backend.rendered)
+def server_info(model: str, backend: Backend, remote: str = "") -> dict[str, Any]:
+    """The model and versions this server renders with (and the remote it renders on), for a client to check."""
+    return describe_server(model, backend.rendered, remote)

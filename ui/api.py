@@ -61,7 +61,8 @@ RENDER_BATCH_DOC = """The images of a batch of frames, in order, rendered in one
 pipeline/frame_batch.py). Used by another instance rendering through this one."""
 
 SERVER_INFO_DOC = """What this server renders with: app, version, model, render_version, demo_version,
-max_batch_frames, max_upload_bytes and frames_rendered (since it started)."""
+max_batch_frames, max_upload_bytes, frames_rendered (since it started) and remote (the remote it renders
+on, its operator's choice, or null when it renders itself)."""
 
 
 def publish_api(ctx: AppContext) -> None:
@@ -128,7 +129,7 @@ def publish_api(ctx: AppContext) -> None:
 
     def server_info() -> dict:
         """The model and versions this server renders with."""
-        return service.server_info(model, ctx.backend)
+        return service.server_info(model, ctx.backend, ctx.remote)
 
     @user_errors
     @gpu
