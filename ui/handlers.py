@@ -21,13 +21,14 @@ from pipeline.model_choice import ModelChoice, check_offered
 from pipeline.presets import preset_for
 from pipeline.project import Project, load_project, parse_project
 from pipeline.renderer import iter_render
+from pipeline.timeline import FrameState, plan_timeline
 from pipeline.uploads import session_dir
 from pipeline.workspace import request_dir
 
 from .context import AppContext
 from .errors import user_errors
 from .form import SETTING_FIELDS, Form, checked_session, session_id, session_value, starter_project
-from .gpu import gpu
+from .gpu import gpu, gpu_for, render_seconds
 from .timeline_view import build_view
 from .update import StudioUpdate, keyframe_gallery
 
@@ -113,8 +114,20 @@ def generate_keyframes(ctx: AppContext, form: Form, progress: gr.Progress) -> St
     )
 
 
+def missing_seconds(ctx: AppContext, form: Form, *args: Any) -> int:
+    """GPU seconds for the frames of the form's project that are not in the store (ZeroGPU's duration)."""
+    try:
+        project = form.project()
+    except InputError:  # the handler says what is wrong, in no time
+        return render_seconds(0, 1, 64, 64)
+    states = ctx.store.states(plan_timeline(project), form.sid)
+    missing = sum(state not in (FrameState.RENDERED, FrameState.KEYFRAME) for state in states)
+    settings = project.settings
+    return render_seconds(missing, settings.steps, settings.width, settings.height)
+
+
 @user_errors
-@gpu
+@gpu_for(missing_seconds)
 def interpolate(ctx: AppContext, form: Form, progress: gr.Progress) -> Iterator[StudioUpdate]:
     """Render the missing frames of the selected segments, redrawing the timeline after each batch."""
     ctx = form.backend_context(ctx)
@@ -141,7 +154,7 @@ def interpolate(ctx: AppContext, form: Form, progress: gr.Progress) -> Iterator[
 
 
 @user_errors
-@gpu
+@gpu_for(missing_seconds)
 def create_video(ctx: AppContext, form: Form, progress: gr.Progress) -> StudioUpdate:
     """Render anything still missing, then write the mp4 (and a GIF when the form asks for one)."""
     ctx = form.backend_context(ctx)
