@@ -1,8 +1,6 @@
 """The app's parts without a server: model fallback notice, in-between keys, the timeline view,
 prompt row operations, quiet refresh on bad edits (the Colab notebook: test_notebook.py)."""
 
-from pathlib import Path
-
 import torch
 
 from pipeline.conditioning import Conditioning
@@ -12,7 +10,6 @@ from pipeline.model_choice import ModelChoice
 from pipeline.project import parse_project
 from pipeline.timeline import FrameState
 
-ROOT = Path(__file__).resolve().parents[1]
 DEMO_CHOICE = ModelChoice("demo", "demo", "")  # a server on the demo model (not loaded: these handlers need none)
 
 
