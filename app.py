@@ -1,12 +1,14 @@
 """SD Video Creator: the browser studio and its API.
 
-    python app.py [--model NAME] [--remote URL_OR_SPACE_ID [--hf-token-env VAR]] [--host H] [--port P]
-                  [--share] [--cache DIR]
+    python app.py [--model NAME] [--remote URL_OR_SPACE_ID [--hf-token-env VAR]] [--allow-remote-choice]
+                  [--host H] [--port P] [--share] [--cache DIR]
 
 GRADIO_SERVER_NAME and GRADIO_SERVER_PORT work too (the flags win). The model is loaded once
 here, before the UI is built; when it cannot load, the demo model runs with a notice. With
 --remote, renders run on that other instance of this app and no model is loaded here: its
-model is the app's (--model, if given, must be the same).
+model is the app's (--model, if given, must be the same). Visitors cannot choose a remote (the
+server would connect where they say) unless --allow-remote-choice or SDVC_ALLOW_REMOTE_CHOICE=1
+is given, for a private instance.
 """
 
 import argparse
@@ -24,6 +26,7 @@ from ui.studio import create_demo
 from ui.theme import CSS, theme
 
 DEFAULT_MODEL = "sd-turbo"
+REMOTE_CHOICE_ENV = "SDVC_ALLOW_REMOTE_CHOICE"
 QUEUE_SIZE = 64  # requests waiting at once; beyond it a user is told the queue is full
 
 
@@ -35,6 +38,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--remote", metavar="URL_OR_SPACE_ID", help="render on another instance of this app")
     parser.add_argument(
         "--hf-token-env", metavar="VAR", help="environment variable holding the token for a private --remote Space"
+    )
+    parser.add_argument(
+        "--allow-remote-choice",
+        action="store_true",
+        default=os.environ.get(REMOTE_CHOICE_ENV, "").strip().lower() in ("1", "true", "yes"),
+        help=f"let the studio's visitors render on a remote of their choice (a private instance; also {REMOTE_CHOICE_ENV}=1)",
     )
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME"), help="address to listen on")
     parser.add_argument("--port", type=int, default=None, help="port (default $GRADIO_SERVER_PORT or 7860)")
@@ -50,7 +59,8 @@ def build(args: argparse.Namespace) -> tuple[gr.Blocks, AppContext]:
     """The app and its context; its queue runs model work one request at a time (ui/api.py's "gpu" group)."""
     try:
         token = token_from_env(args.hf_token_env)
-        ctx = build_context(args.model or (None if args.remote else DEFAULT_MODEL), args.cache, args.remote, token)
+        model = args.model or (None if args.remote else DEFAULT_MODEL)
+        ctx = build_context(model, args.cache, args.remote, token, remote_choice=args.allow_remote_choice)
     except (InputError, RemoteError) as exc:
         sys.exit(f"error: {exc}")
     if ctx.model.fell_back:

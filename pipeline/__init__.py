@@ -6,6 +6,7 @@ heavy happens at import time. Data flows down this map: the CLI and service call
 render core (renderer.py), which asks a backend for the pixels of those missing from the store.
 
 project.py           the project file: RenderSettings, Keyframe, Project, parsed and checked
+bundle.py            a project as one .zip with the files it names; hostile-safe unpacking
 limits.py            resource limits (Limits, SDVC_* overrides) every entry checks against
 errors.py            InputError / ModelLoadError / RemoteError, show(), check_integer()
 presets.py           model presets and scheduler names (plain data)

@@ -8,6 +8,7 @@
 Bad input exits with status 2 and one line on stderr; a model that cannot load or a remote that
 fails (unreachable, gone mid-render, another model), status 1. With --remote, the model work
 runs on another instance of the app (see remote.py); frames are stored here as always.
+PROJECT may also be a bundle (.zip of the JSON and its files, see bundle.py).
 The limits (image size, steps, frames, prompt length, store size) come from SDVC_* variables:
 see limits.py.
 """
@@ -24,13 +25,14 @@ from typing import NoReturn
 from tqdm import tqdm
 
 from .backends import Backend, LocalBackend
+from .bundle import opened_project
 from .errors import InputError, ModelLoadError, RemoteError, check_integer
 from .export import check_video_path, export_video
 from .frame_store import FrameStore
 from .limits import Limits, env_var, format_bytes, parse_bytes
 from .memory import ModelOptions
 from .presets import cache_root
-from .project import load_project
+from .project import Project
 from .remote import RemoteBackend, token_from_env
 from .smoothness import segment_scores
 from .timeline import FrameState, plan_timeline, segment_status
@@ -60,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m pipeline", description="Render SD Video Creator projects.")
     commands = parser.add_subparsers(dest="command", required=True)
     render = commands.add_parser("render", help="render the missing frames and write the video")
-    render.add_argument("project", type=Path, help="project JSON file")
+    render.add_argument("project", type=Path, help="project JSON file or bundle (.zip)")
     render.add_argument("--out", type=Path, required=True, help="video file to write (.mp4 or .gif)")
     render.add_argument("--batch", type=int, default=8, help="frames per model call (default 8)")
     memory = render.add_argument_group("memory options for small GPUs (default: what helps on this device)")
@@ -82,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     remote.add_argument("--remote", metavar="URL_OR_SPACE_ID", help="its URL or Hugging Face Space id")
     remote.add_argument("--hf-token-env", metavar="VAR", help="environment variable holding its token (private Space)")
     status = commands.add_parser("status", help="show each segment's and frame's state")
-    status.add_argument("project", type=Path, help="project JSON file")
+    status.add_argument("project", type=Path, help="project JSON file or bundle (.zip)")
     for command in (render, status):
         command.add_argument("--cache", type=Path, help="frame store folder (default: the user cache)")
         command.add_argument("--json", action="store_true", help="end with one JSON line on stdout")
@@ -134,7 +136,11 @@ def make_backend(args: argparse.Namespace) -> Backend:
 def _render(args: argparse.Namespace) -> dict:
     check_video_path(args.out, "--out")
     check_integer(args.batch, "--batch", 1, 64)
-    project = load_project(args.project)
+    with opened_project(args.project) as project:
+        return _render_project(args, project)
+
+
+def _render_project(args: argparse.Namespace, project: Project) -> dict:
     _check_out_folder(args.out)
     backend = make_backend(args)
     store = _open_store(args.cache, args.store_limit)
@@ -163,9 +169,9 @@ def _render(args: argparse.Namespace) -> dict:
 
 
 def _status(args: argparse.Namespace) -> dict:
-    project = load_project(args.project)
     store = _open_store(args.cache)
-    plans = plan_timeline(project, store.spacings)
+    with opened_project(args.project) as project:
+        plans = plan_timeline(project, store.spacings)
     states = store.states(plans, project_id(args.project))
     summary = segment_status(project, states)
     measured = segment_scores(store, plans, [s.segment for s in summary])  # None until all rendered

@@ -3,7 +3,7 @@
 Another instance of this app can do the model work for this one (remote.py). Before any work the
 client reads the server's /server_info (`server_info` builds it): the app, its version, the model
 it runs, the render and demo model versions its pixels come from, and the limits a client must
-respect (frames per /render_batch call, upload size). `check_server_info` refuses a server whose
+respect (frames per /render_batch call, upload size), and the remote it renders on, if any. `check_server_info` refuses a server whose
 frames would differ from this app's for the project's model, so frames from another model or
 version never land under this project's keys. `ENDPOINTS` are the API such a server publishes.
 """
@@ -20,7 +20,7 @@ APP = "sd-video-creator"
 ENDPOINTS = ("/server_info", "/encode", "/render_batch")  # what a remote render calls
 
 
-def server_info(model: str, rendered: int) -> dict[str, Any]:
+def server_info(model: str, rendered: int, remote: str = "") -> dict[str, Any]:
     """What a server says about itself on /server_info; `check_server_info` reads it."""
     return {
         "app": APP,
@@ -31,6 +31,7 @@ def server_info(model: str, rendered: int) -> dict[str, Any]:
         "max_batch_frames": limits().max_batch_frames,
         "max_upload_bytes": limits().max_upload_bytes,
         "frames_rendered": rendered,  # frames its model has rendered since it started
+        "remote": remote or None,  # where it renders, when not itself: chosen by its operator only
     }
 
 

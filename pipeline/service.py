@@ -4,7 +4,7 @@
     interpolate(...)     in-betweens of two conditioning files, as frame store PNGs in order
     candidates(...)      a keyframe from `count` consecutive seeds, rendered in one batch
     encode_image(...)    a keyframe from an uploaded picture: its PNG and its conditioning file
-    render_project(...)  a whole project (JSON text or file) to a video and its render stats
+    render_project(...)  a whole project (JSON text, file or bundle) to a video and its render stats
     encode(...)          one keyframe's conditioning file, no image      } what a remote backend
     render_batch(...)    a batch file of frames' conditioning to PNGs    } calls (see remote.py)
     server_info(...)     the model and versions this server renders with }
@@ -13,6 +13,8 @@ Every file written goes into a fresh request folder (`workspace.request_dir`); e
 mistake raises InputError naming the parameter and the value.
 """
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from PIL import Image
 
 from .atomic_write import atomic_write
 from .backends import Backend
+from .bundle import opened_project
 from .candidates import candidate_keyframes, render_candidates
 from .conditioning import Conditioning, load_conditioning, save_conditioning
 from .conditioning_fit import check_pair
@@ -34,7 +37,6 @@ from .project import (
     Keyframe,
     Project,
     RenderSettings,
-    load_project,
     loads_project,
     parse_keyframe,
     parse_settings,
@@ -118,11 +120,15 @@ def encode_image(
     return generate(settings, replace(keyframe, image=picture, strength=1.0), store, backend)
 
 
-def read_project_source(source: str | Path) -> Project:
-    """A project from JSON text or from an uploaded file; InputError names the `project` parameter."""
+@contextlib.contextmanager
+def read_project_source(source: str | Path) -> Iterator[Project]:
+    """A project from JSON text or from an uploaded file (JSON or bundle); InputError names the
+    `project` parameter. A bundle's files last until the block ends."""
     if isinstance(source, Path):
-        return load_project(source, name="project")
-    return loads_project(source, "project")
+        with opened_project(source, name="project") as project:
+            yield project
+    else:
+        yield loads_project(source, "project")
 
 
 def render_project(source: str | Path, store: FrameStore, backend: Backend, *, model: str, fmt: str = ".mp4") -> Export:
@@ -131,9 +137,9 @@ def render_project(source: str | Path, store: FrameStore, backend: Backend, *, m
     A project naming any other model is refused before anything loads it: a client must not make
     the server download a model or read a folder of its choosing.
     """
-    project = read_project_source(source)
-    check_offered(project.settings.model, [model])
-    return export_video(project, store, backend, request_dir() / f"video{fmt}")
+    with read_project_source(source) as project:
+        check_offered(project.settings.model, [model])
+        return export_video(project, store, backend, request_dir() / f"video{fmt}")
 
 
 def check_made_with(conditioning: Conditioning, model: str, backend: Backend, name: str) -> None:
@@ -165,6 +171,6 @@ def render_batch(batch: Path, model: str, backend: Backend, out_dir: Path | None
     return paths
 
 
-def server_info(model: str, backend: Backend) -> dict[str, Any]:
-    """The model and versions this server renders with, for a remote client to check."""
-    return describe_server(model, backend.rendered)
+def server_info(model: str, backend: Backend, remote: str = "") -> dict[str, Any]:
+    """The model and versions this server renders with (and the remote it renders on), for a client to check."""
+    return describe_server(model, backend.rendered, remote)

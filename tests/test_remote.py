@@ -212,7 +212,9 @@ def test_the_studio_renders_on_the_remote_its_backend_option_names(remote_a, tmp
     def progress(*args, **kwargs) -> None:
         pass
 
-    here = AppContext(model=ModelChoice("demo", "demo", ""), store=FrameStore(tmp_path / "frames"), backend=None)
+    here = AppContext(
+        model=ModelChoice("demo", "demo", ""), store=FrameStore(tmp_path / "frames"), backend=None, remote_choice=True
+    )  # a private instance: --allow-remote-choice
     form = parse_project(json.loads(project_json(STORY))).to_json()
     rows = form.pop("keyframes")
     on_a = Form(form, rows, {}, [0, 1], backend="remote", remote=remote_a.url)  # the studio's backend option

@@ -1,10 +1,6 @@
 """The app's parts without a server: model fallback notice, in-between keys, the timeline view,
-prompt row operations, quiet refresh on bad edits, the Colab notebook."""
+prompt row operations, quiet refresh on bad edits (the Colab notebook: test_notebook.py)."""
 
-import json
-from pathlib import Path
-
-import pytest
 import torch
 
 from pipeline.conditioning import Conditioning
@@ -14,7 +10,6 @@ from pipeline.model_choice import ModelChoice
 from pipeline.project import parse_project
 from pipeline.timeline import FrameState
 
-ROOT = Path(__file__).resolve().parents[1]
 DEMO_CHOICE = ModelChoice("demo", "demo", "")  # a server on the demo model (not loaded: these handlers need none)
 
 
@@ -129,17 +124,6 @@ def test_refresh_after_a_bad_edit_explains_without_raising(tmp_path):
     update = handlers.refresh(ctx, form.Form(settings, rows, {}, [0, 1]))
     assert update.status == "⚠️ Timeline not updated: keyframes[1].frame must be greater than 0, got 0"
     assert update.view is None and update.session is None  # the last good timeline and project stay
-
-
-@pytest.mark.parametrize("path", ["notebooks/colab.ipynb"])
-def test_colab_notebook_installs_checks_the_gpu_and_shares(path):
-    notebook = json.loads((ROOT / path).read_text())
-    assert notebook["nbformat"] == 4
-    code = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
-    assert "pip install -q -r requirements.txt" in code
-    assert "nvidia-smi" in code and "torch.cuda.is_available()" in code
-    assert "app.py --model {MODEL} --share" in code
-    assert all({"cell_type", "metadata", "source"} <= set(c) for c in notebook["cells"])
 
 
 class InstantBackend:

@@ -13,7 +13,7 @@ timeline_view.py   the timeline strip (HTML), segment table and selector
 api.py             the published endpoints: /generate, /interpolate, /render_project, ...
 context.py         AppContext: the model, frame store and backend the handlers share
 errors.py          InputError / ModelLoadError -> gr.Error, in one place
-gpu.py             spaces.GPU on a ZeroGPU Space, a no-op elsewhere
+gpu.py             spaces.GPU on a ZeroGPU Space (durations sized to the work), a no-op elsewhere
 theme.py           theme and CSS given to launch()
 
 An event: Page.form reads the page into a Form -> a handler calls pipeline/ -> its StudioUpdate

@@ -16,6 +16,7 @@ import gradio as gr
 from gradio.data_classes import FileData
 
 from pipeline import service
+from pipeline.bundle import is_bundle
 from pipeline.errors import InputError
 from pipeline.inbetweens import inbetween_fractions
 from pipeline.keyframe_image import IMAGE_FORMATS, MAX_IMAGE_PIXELS
@@ -25,7 +26,7 @@ from pipeline.styles import STYLES
 
 from .context import AppContext
 from .errors import user_errors
-from .gpu import gpu
+from .gpu import gpu, gpu_for, render_seconds
 
 GENERATE_DOC = """One keyframe image and its conditioning file (text embeddings + seed noise, .safetensors),
 rendered with this server's model. The same inputs always give the same image.
@@ -50,7 +51,7 @@ negative_prompt, style, steps, guidance, width, height as for /generate. Returns
 
 RENDER_PROJECT_DOC = """Render a whole project to an mp4 and return it with render stats
 (frames_total, rendered, reused, seconds). Frames already in the store are reused.
-Parameter: project (a project JSON file sent with handle_file, or the JSON text itself; at most
+Parameter: project (a project JSON file or bundle .zip sent with handle_file, or the JSON text itself; at most
 {max_project_frames} frames, "model" must be this server's)."""
 
 ENCODE_DOC = """A keyframe's conditioning file only (no image): the /generate parameters plus scheduler
@@ -61,7 +62,16 @@ RENDER_BATCH_DOC = """The images of a batch of frames, in order, rendered in one
 pipeline/frame_batch.py). Used by another instance rendering through this one."""
 
 SERVER_INFO_DOC = """What this server renders with: app, version, model, render_version, demo_version,
-max_batch_frames, max_upload_bytes and frames_rendered (since it started)."""
+max_batch_frames, max_upload_bytes, frames_rendered (since it started) and remote (the remote it renders
+on, its operator's choice, or null when it renders itself)."""
+
+
+def project_source(project: str | FileData) -> str | Path:
+    """/render_project's parameter: JSON text, or the path of the uploaded file (JSON or bundle)."""
+    source = Path(project["path"]) if isinstance(project, dict) and "path" in project else project
+    if not isinstance(source, Path | str):
+        raise InputError(f"project must be a JSON file, a bundle or JSON text, got {type(project).__name__}")
+    return source
 
 
 def publish_api(ctx: AppContext) -> None:
@@ -88,8 +98,24 @@ def publish_api(ctx: AppContext) -> None:
         image, conditioning = service.generate(settings, keyframe, ctx.store, ctx.backend)
         return str(image), str(conditioning)
 
+    def interpolate_seconds(start: str | None, end: str | None, frames: int) -> int:
+        count = frames if isinstance(frames, int) and 0 < frames <= bounds["max_segment_frames"] else 0
+        return render_seconds(count, preset.steps, preset.width, preset.height)
+
+    def project_seconds(project: str | FileData) -> int:
+        """The project's frames (all of them: an upper bound), or the most a call may ask for."""
+        try:
+            source = project_source(project)
+            if isinstance(source, Path) and is_bundle(source):  # not unpacked twice
+                return render_seconds(bounds["max_project_frames"], preset.steps, preset.width, preset.height)
+            with service.read_project_source(source) as parsed:
+                settings = parsed.settings
+                return render_seconds(parsed.frame_count, settings.steps, settings.width, settings.height)
+        except InputError:
+            return render_seconds(0, 1, 64, 64)  # refused at once
+
     @user_errors
-    @gpu
+    @gpu_for(interpolate_seconds)
     def interpolate(start: str | None, end: str | None, frames: int) -> list[tuple[str, str]]:
         for name, value in (("start", start), ("end", end)):
             if not value:
@@ -128,7 +154,7 @@ def publish_api(ctx: AppContext) -> None:
 
     def server_info() -> dict:
         """The model and versions this server renders with."""
-        return service.server_info(model, ctx.backend)
+        return service.server_info(model, ctx.backend, ctx.remote)
 
     @user_errors
     @gpu
@@ -170,13 +196,10 @@ def publish_api(ctx: AppContext) -> None:
         return str(picture), str(conditioning)
 
     @user_errors
-    @gpu
+    @gpu_for(project_seconds)
     def render_project(project: str | FileData) -> tuple[FileData, dict]:
-        """Render a project (JSON text or file) to a video; returns the video and render stats."""
-        source = Path(project["path"]) if isinstance(project, dict) and "path" in project else project
-        if not isinstance(source, Path | str):
-            raise InputError(f"project must be a JSON file or JSON text, got {type(project).__name__}")
-        export = service.render_project(source, ctx.store, ctx.backend, model=model)
+        """Render a project (JSON text, file or bundle) to a video; returns the video and render stats."""
+        export = service.render_project(project_source(project), ctx.store, ctx.backend, model=model)
         return FileData(path=str(export.video), mime_type="video/mp4"), asdict(export.report)
 
     gpu_queue = {"concurrency_id": "gpu", "concurrency_limit": 1}

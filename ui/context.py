@@ -2,13 +2,14 @@
 
 Built once by app.py (`build_context`), which is where the model is loaded (never at import),
 or, with a remote, where the remote is asked which model it runs. The studio's backend option
-gives a handler the same context rendering elsewhere (`for_backend`).
+gives a handler the same context rendering elsewhere (`for_backend`), when the operator allows it.
 """
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.backends import Backend, LocalBackend
+from pipeline.errors import InputError, show
 from pipeline.frame_store import FrameStore
 from pipeline.model_choice import ModelChoice, load_or_demo, remote_choice
 from pipeline.presets import PRESETS, cache_root
@@ -28,6 +29,7 @@ class AppContext:
     batch_size: int = DEFAULT_BATCH  # frames per model call
     remote: str = ""  # where `backend` renders: a remote's URL or Space id; "" renders here
     backends: dict[str, Backend] = field(default_factory=dict, repr=False)  # by `remote`, shared by replace()
+    remote_choice: bool = False  # visitors may name a remote (--allow-remote-choice): a private server only
 
     @property
     def offered_models(self) -> tuple[str, ...]:
@@ -42,7 +44,14 @@ class AppContext:
     def for_backend(self, choice: str, remote: str) -> "AppContext":
         """This context rendering here (choice "local") or on `remote` (a URL or Space id).
 
-        A remote typed in the studio gets no token: only the one given at launch has it."""
+        Only with `remote_choice` may a visitor name the remote: otherwise a server renders where
+        its operator said (here, or on --remote only), and a request naming another place, crafted
+        or not, is refused before anything connects. A remote typed in the studio gets no token:
+        only the one given at launch has it."""
+        if choice not in ("local", "remote"):
+            raise InputError(f"backend must be local or remote, got {show(choice)}")
+        if not self.remote_choice:
+            return self._operators_backend(choice, remote)
         where = check_remote(remote) if choice == "remote" else ""
         if where == self.remote:
             return self
@@ -51,6 +60,17 @@ class AppContext:
                 self._forget_a_remote()
             self.backends[where] = RemoteBackend(where) if where else LocalBackend()
         return replace(self, backend=self.backends[where], remote=where)
+
+    def _operators_backend(self, choice: str, remote: str) -> "AppContext":
+        """This context, unless the request asks for a remote the operator did not choose."""
+        if choice == "remote" and not self.remote:
+            raise InputError(
+                "backend remote is turned off on this server: it renders here only "
+                "(its operator may start it with --allow-remote-choice)"
+            )
+        if choice == "remote" and (remote or "").strip() not in ("", self.remote):
+            raise InputError(f"remote: this server renders only on {self.remote}, got {show(remote)}")
+        return self
 
     def choose_model(self, name: str | None) -> ModelChoice:
         """The model `name` where this context renders: loaded here, or the remote's (checked)."""
@@ -62,13 +82,17 @@ class AppContext:
 
 
 def build_context(
-    model: str | None, cache: Path | None = None, remote: str | None = None, token: str | None = None
+    model: str | None,
+    cache: Path | None = None,
+    remote: str | None = None,
+    token: str | None = None,
+    remote_choice: bool = False,
 ) -> AppContext:
     """Load the model (or the demo model, with a notice), or name the remote's; open the frame store.
 
     With a remote and no `model`, the remote is asked which it runs (RemoteError when it cannot
     be reached); with a `model`, the app starts even while the remote is down, and every render
-    checks that the remote runs that model."""
+    checks that the remote runs that model. `remote_choice` lets the studio's visitors pick a remote."""
     store = FrameStore(cache or cache_root() / "frames")
     store.remove_orphans()  # what a killed server left: half-written frames, its pins
     clean_up()
@@ -77,6 +101,11 @@ def build_context(
         backend = RemoteBackend(remote, token)
         choice = ModelChoice(model, model, "", backend.remote) if model else remote_choice(backend, None)
         return AppContext(
-            model=choice, store=store, backend=backend, remote=backend.remote, backends={backend.remote: backend}
+            model=choice,
+            store=store,
+            backend=backend,
+            remote=backend.remote,
+            backends={backend.remote: backend},
+            remote_choice=remote_choice,
         )
-    return AppContext(model=load_or_demo(model), store=store, backend=LocalBackend())
+    return AppContext(model=load_or_demo(model), store=store, backend=LocalBackend(), remote_choice=remote_choice)

@@ -14,19 +14,21 @@ from typing import Any
 
 import gradio as gr
 
+from pipeline.bundle import is_bundle, keep_files, opened_project, project_files, write_bundle
 from pipeline.errors import InputError
 from pipeline.export import export_video
 from pipeline.model_choice import ModelChoice, check_offered
 from pipeline.presets import preset_for
 from pipeline.project import Project, load_project, parse_project
 from pipeline.renderer import iter_render
+from pipeline.timeline import FrameState, plan_timeline
 from pipeline.uploads import session_dir
 from pipeline.workspace import request_dir
 
 from .context import AppContext
 from .errors import user_errors
 from .form import SETTING_FIELDS, Form, checked_session, session_id, session_value, starter_project
-from .gpu import gpu
+from .gpu import gpu, gpu_for, render_seconds
 from .timeline_view import build_view
 from .update import StudioUpdate, keyframe_gallery
 
@@ -112,8 +114,20 @@ def generate_keyframes(ctx: AppContext, form: Form, progress: gr.Progress) -> St
     )
 
 
+def missing_seconds(ctx: AppContext, form: Form, *args: Any) -> int:
+    """GPU seconds for the frames of the form's project that are not in the store (ZeroGPU's duration)."""
+    try:
+        project = form.project()
+    except InputError:  # the handler says what is wrong, in no time
+        return render_seconds(0, 1, 64, 64)
+    states = ctx.store.states(plan_timeline(project), form.sid)
+    missing = sum(state not in (FrameState.RENDERED, FrameState.KEYFRAME) for state in states)
+    settings = project.settings
+    return render_seconds(missing, settings.steps, settings.width, settings.height)
+
+
 @user_errors
-@gpu
+@gpu_for(missing_seconds)
 def interpolate(ctx: AppContext, form: Form, progress: gr.Progress) -> Iterator[StudioUpdate]:
     """Render the missing frames of the selected segments, redrawing the timeline after each batch."""
     ctx = form.backend_context(ctx)
@@ -140,7 +154,7 @@ def interpolate(ctx: AppContext, form: Form, progress: gr.Progress) -> Iterator[
 
 
 @user_errors
-@gpu
+@gpu_for(missing_seconds)
 def create_video(ctx: AppContext, form: Form, progress: gr.Progress) -> StudioUpdate:
     """Render anything still missing, then write the mp4 (and a GIF when the form asks for one)."""
     ctx = form.backend_context(ctx)
@@ -168,20 +182,31 @@ def create_video(ctx: AppContext, form: Form, progress: gr.Progress) -> StudioUp
 
 @user_errors
 def save_project(form: Form) -> StudioUpdate:
-    """The project as a JSON file to download (its pictures stay in the session's folder)."""
+    """The project to download: a bundle (.zip) with its pictures when it names any, else its JSON."""
     project = form.project()
-    path = request_dir() / "project.json"
+    folder = request_dir()
+    if project_files(project):
+        path = write_bundle(project, folder / "project.zip")
+        return StudioUpdate(project_file=str(path), status="Project saved with its pictures: download the .zip below.")
+    path = folder / "project.json"
     path.write_text(json.dumps(project.to_json(), indent=2))
     return StudioUpdate(project_file=str(path), status="Project saved: download it below.")
 
 
 @user_errors
 def open_project(ctx: AppContext, path: str | None, session: Any) -> StudioUpdate:
-    """An uploaded project file replaces the form; a bad file changes nothing."""
+    """An uploaded project file or bundle replaces the form; a bad file changes nothing.
+
+    A project file's pictures are the session's own; a bundle's are copied into the session's folder."""
     if not path:
         raise InputError("no project file was uploaded")
     sid = session_id(session)
-    project = load_project(Path(path), session_dir(sid), f"project file {Path(path).name!r}")
+    name = f"project file {Path(path).name!r}"
+    if is_bundle(Path(path)):
+        with opened_project(Path(path), name) as bundled:
+            project = parse_project(keep_files(bundled, session_dir(sid)), session_dir(sid))
+    else:
+        project = load_project(Path(path), session_dir(sid), name)
     return StudioUpdate(
         view=build_view(project, ctx.store, sid, None),
         gallery=keyframe_gallery(ctx.store, project),

@@ -77,7 +77,7 @@ def build_page(ctx: AppContext) -> Page:
             with gr.Row():
                 save_button = gr.Button("💾 Save project", elem_id="save-project")
                 load_button = gr.UploadButton(
-                    "📂 Load project", file_types=[".json"], type="filepath", elem_id="load-project"
+                    "📂 Load project", file_types=[".json", ".zip"], type="filepath", elem_id="load-project"
                 )
             project_file = gr.File(label="Project file", interactive=False, visible=False, elem_id="project-file")
     return Page(
@@ -109,19 +109,22 @@ def build_page(ctx: AppContext) -> Page:
 
 
 def _backend_options(ctx: AppContext) -> tuple[gr.Radio, gr.Textbox]:
-    """Where renders run: here, or on another instance of this app."""
+    """Where renders run: here, or on another instance of this app; shown only when the operator lets
+    visitors choose (--allow-remote-choice), and refused server-side otherwise (AppContext.for_backend)."""
     with gr.Group():
         backend = gr.Radio(
             ["local", "remote"],
             value="remote" if ctx.remote else "local",
             label="Backend",
             info="render here, or on another instance of this app (a GPU Space)",
+            visible=ctx.remote_choice,
             elem_id="backend",
         )
         remote = gr.Textbox(
             ctx.remote,
             label="Remote",
             placeholder="https://user-space.hf.space or user/space",
+            visible=ctx.remote_choice,
             elem_id="remote",
         )
     return backend, remote
