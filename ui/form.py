@@ -73,8 +73,19 @@ def number(value: Any) -> Any:
 
 
 def new_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A row after the last, with the last row's words (a valid keyframe, so the timeline redraws at
+    once: the user edits it from there) and a seed of its own."""
     last = max((r["frame"] for r in rows if isinstance(r.get("frame"), int)), default=-FRAME_GAP)
-    return {"frame": last + FRAME_GAP, "prompt": "", "negative_prompt": "", "style": "none", "seed": random_seed()}
+    words = {k: rows[-1].get(k, "") for k in ("prompt", "negative_prompt")} if rows else {}
+    style = rows[-1].get("style", "none") if rows else "none"
+    return {
+        "frame": last + FRAME_GAP,
+        "prompt": "",
+        "negative_prompt": "",
+        **words,
+        "style": style,
+        "seed": random_seed(),
+    }
 
 
 def renewed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -21,6 +21,10 @@ from .handlers import model_status
 from .page import CandidatesPanel, Page
 from .timeline_view import TABLE_HEADERS, placeholder_html
 
+# The settings are outputs of events and inputs only of the rows' render's events: gradio would infer
+# them disabled unless told.
+EDITABLE = {"interactive": True}
+
 INTRO = """# 🎞️ SD Video Creator
 Write a prompt per keyframe, **generate** the keyframes, **interpolate** the frames between them,
 and **create the video**. Only frames whose inputs changed are ever rendered again."""
@@ -146,21 +150,27 @@ def _model_options(ctx: AppContext) -> tuple[dict[str, gr.components.Component],
             info="the server's model or a preset (start the app with --model for another)",
             allow_custom_value=True,  # a loaded project's model shows, and is refused when rendered
             elem_id="model",
+            **EDITABLE,
         )
         status_line = gr.Markdown(model_status(ctx.model), elem_id="model-status", padding=True)
-    width = gr.Slider(64, limits().max_side, step=8, label="Width", elem_id="width")
-    height = gr.Slider(64, limits().max_side, step=8, label="Height", elem_id="height")
+    width = gr.Slider(64, limits().max_side, step=8, label="Width", elem_id="width", **EDITABLE)
+    height = gr.Slider(64, limits().max_side, step=8, label="Height", elem_id="height", **EDITABLE)
     # Numbers, not sliders: a slider clamps what is typed without a word; the project's check names the limit.
-    steps = gr.Number(label="Steps", info=f"1 to {limits().max_steps}", elem_id="steps")
-    guidance = gr.Slider(0.0, 30.0, step=0.5, label="Guidance", elem_id="guidance")
-    fps = gr.Number(8, label="Frames per second", info=f"1 to {MAX_FPS}", elem_id="fps")
+    steps = gr.Number(label="Steps", info=f"1 to {limits().max_steps}", elem_id="steps", **EDITABLE)
+    guidance = gr.Slider(0.0, 30.0, step=0.5, label="Guidance", elem_id="guidance", **EDITABLE)
+    fps = gr.Number(8, label="Frames per second", info=f"1 to {MAX_FPS}", elem_id="fps", **EDITABLE)
     easing = gr.Dropdown(
-        list(EASINGS), value="linear", label="Easing", info="how t travels across a segment", elem_id="easing"
+        list(EASINGS),
+        value="linear",
+        label="Easing",
+        info="how t travels across a segment",
+        elem_id="easing",
+        **EDITABLE,
     )
     with gr.Accordion("Advanced", open=False, elem_id="advanced") as advanced:
-        scheduler = gr.Dropdown(list(SCHEDULER_NAMES), label="Scheduler", elem_id="scheduler")
+        scheduler = gr.Dropdown(list(SCHEDULER_NAMES), label="Scheduler", elem_id="scheduler", **EDITABLE)
         interpolation = gr.Dropdown(
-            list(INTERPOLATIONS), value="lerp", label="Text embeddings blend", elem_id="interpolation"
+            list(INTERPOLATIONS), value="lerp", label="Text embeddings blend", elem_id="interpolation", **EDITABLE
         )
     settings = {
         "model": model,
