@@ -137,7 +137,7 @@ def test_the_gallery_follows_edits_and_a_reload_keeps_the_video(page: Page):
     page.reload()
     expect(prompt_box(page, 0)).to_have_value("a grey wolf in the snow")
     page.wait_for_selector("#video video[src*='.mp4']")
-    expect(page.locator("#downloads a").first).to_contain_text("sd-video.mp4")
+    expect(page.locator("#downloads a[download='sd-video.mp4']")).to_have_count(1)
 
 
 def test_backend_and_remote_wait_under_advanced(page: Page):

@@ -83,4 +83,4 @@ def field_error_html(message: str) -> str:
             f'#{elem_id}::after {{ content: "{note}"; display: block; color: #dc2626; font-size: 12px; }}</style>'
         )
     field = f' data-field="{elem_id}"' if elem_id else ""
-    return f'<div class="sdvc-field-error"{field} role="alert">⚠️ Timeline not updated: {html.escape(text)}</div>{style}'
+    return f'<div class="sdvc-field-error"{field} role="alert">⚠️ Timeline not updated: {html.escape(text, quote=False)}</div>{style}'
