@@ -10,7 +10,7 @@ fps and steps get a message; Backend/Remote sit under Advanced; row buttons have
 import json
 
 import pytest
-from browser import RENDER_TIMEOUT_MS, needs_chromium, prompt_box, set_number, upload_project, wait_for_states
+from browser import RENDER_TIMEOUT_MS, needs_chromium, prompt_box, set_number, upload_project
 from conftest import ROOT, write_project
 from playwright.sync_api import Page, expect
 
