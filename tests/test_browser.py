@@ -124,9 +124,9 @@ def test_project_files_and_bad_input(page: Page, tmp_path):
     # Bad input: an empty prompt gets a clear error, and nothing else is lost.
     prompt_box(page, 1).fill("   ")
     page.locator("#generate").click()
-    expect(page.locator(".toast-body").first).to_contain_text("keyframes[1].prompt is empty")
+    expect(page.locator(".toast-body").first).to_contain_text("keyframe 2 prompt is empty")
     expect(prompt_box(page, 0)).to_have_value("a desert at noon")  # nothing else lost
-    expect(page.locator("#status")).to_contain_text("Timeline not updated: keyframes[1].prompt is empty")
+    expect(page.locator("#field-error")).to_contain_text("Timeline not updated: keyframe 2 prompt is empty")
     expect(page.locator("#timeline .sdvc-cell")).to_have_count(4)
     # A file that is not a project: an error, and the rows stay as they were.
     junk = tmp_path / "junk.json"

@@ -122,8 +122,12 @@ def test_refresh_after_a_bad_edit_explains_without_raising(tmp_path):
     rows = data["keyframes"]
     rows[1] = {**rows[1], "frame": 0}
     update = handlers.refresh(ctx, form.Form(settings, rows, {}, [0, 1]))
-    assert update.status == "⚠️ Timeline not updated: keyframes[1].frame must be greater than 0, got 0"
+    assert "Timeline not updated: keyframe 2 frame must be greater than 0, got 0" in update.field_error
+    assert 'data-field="kf-1-frame"' in update.field_error  # the field is outlined
     assert update.view is None and update.session is None  # the last good timeline and project stay
+    assert update.status is None  # the status line keeps what the last action said
+    fixed = handlers.refresh(ctx, form.Form(settings, project().to_json()["keyframes"], {}, [0, 1]))
+    assert fixed.field_error == "" and fixed.view is not None  # the message goes once the field is fixed
 
 
 class InstantBackend:

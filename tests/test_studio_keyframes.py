@@ -167,7 +167,7 @@ def test_a_project_from_the_browser_names_only_the_sessions_own_files(ctx, sessi
     session_dir(session["id"]).mkdir(parents=True, exist_ok=True)
     rows = [ROWS[0], {**ROWS[1], "image": image}, ROWS[2]]
     update = handlers.refresh(ctx, Form(SETTINGS, rows, session, [0, 1]))
-    assert update.status.startswith("⚠️ Timeline not updated: keyframes[1].image") and message in update.status
+    assert "Timeline not updated: keyframe 2 image" in update.field_error and message in update.field_error
     forged = {**session, "project": form.project_json(SETTINGS, rows)}
     assert "could not be restored" in handlers.restore(ctx, forged).status
     with pytest.raises(ValueError, match="not a session id"):

@@ -69,8 +69,7 @@ class Events:
 
 
 def page_events(ctx: AppContext, page: Page, demo: gr.Blocks) -> None:
-    """Page load, project upload, model and backend change: attached once (none reads the rows)."""
-    on = Events(ctx, page)
+    """Page load and project upload: attached once (neither reads the rows)."""
     private = {"api_visibility": "private", "outputs": page.outputs}
     demo.load(
         lambda saved: page.apply(handlers.restore(ctx, saved)),
@@ -84,6 +83,3 @@ def page_events(ctx: AppContext, page: Page, demo: gr.Blocks) -> None:
         show_progress_on=[page.status],
         **private,
     )
-    gpu = {"inputs": page.inputs, "show_progress_on": [page.status], "concurrency_id": "gpu", **private}
-    page.settings["model"].input(on.busy(handlers.change_model), **gpu)
-    gr.on([page.backend.input, page.remote.submit], on.busy(handlers.change_backend), **gpu)

@@ -5,17 +5,21 @@ A row is a dict with the keyframe fields of a project file (frame, prompt, negat
 style, seed); a row with a picture also has "image" (a path in the session's folder, see
 pipeline.uploads), "strength" and "preview" (the picture's file on the server, for its
 thumbnail; never part of the project). The session kept in the browser (gr.BrowserState) is
-{"id": ..., "project": ...}; it comes back from the browser, so it is checked like any other input.
+{"id": ..., "project": ..., "outputs": {"video", "downloads"}} (the last video made, so that a
+reload shows it); it comes back from the browser, so it is checked like any other input: outputs
+must be files the app handed out (pipeline.workspace).
 """
 
 import random
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pipeline.presets import preset_for
 from pipeline.project import Project, parse_project
 from pipeline.uploads import is_session_id, session_dir
+from pipeline.workspace import workspace_root
 
 from .context import AppContext
 
@@ -28,6 +32,7 @@ SETTING_FIELDS = (
 FRAME_GAP = 8  # frames between a new row and the one before it
 MAX_DICE_SEED = 2**32 - 1  # seeds a browser number field keeps exactly
 CANDIDATE_COUNT = 4  # candidates a row shows until the user asks for another number
+MAX_DOWNLOADS = 4  # files a session's outputs may list (a video and its GIF)
 
 STARTER_PROMPTS = (
     (0, "a red fox in the snow, morning light", 1),
@@ -73,8 +78,19 @@ def number(value: Any) -> Any:
 
 
 def new_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A row after the last, with the last row's words (a valid keyframe, so the timeline redraws at
+    once: the user edits it from there) and a seed of its own."""
     last = max((r["frame"] for r in rows if isinstance(r.get("frame"), int)), default=-FRAME_GAP)
-    return {"frame": last + FRAME_GAP, "prompt": "", "negative_prompt": "", "style": "none", "seed": random_seed()}
+    words = {k: rows[-1].get(k, "") for k in ("prompt", "negative_prompt")} if rows else {}
+    style = rows[-1].get("style", "none") if rows else "none"
+    return {
+        "frame": last + FRAME_GAP,
+        "prompt": "",
+        "negative_prompt": "",
+        **words,
+        "style": style,
+        "seed": random_seed(),
+    }
 
 
 def renewed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -127,14 +143,31 @@ def session_id(session: Any) -> str:
     return value if is_session_id(value) else uuid.uuid4().hex
 
 
-def session_value(sid: str, project: dict[str, Any]) -> dict[str, Any]:
-    return {"id": sid, "project": project}
+def session_value(sid: str, project: dict[str, Any], outputs: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"id": sid, "project": project} | ({"outputs": outputs} if outputs else {})
 
 
 def checked_session(session: Any) -> dict[str, Any]:
-    """The browser's session as {"id", "project"}: a session's id (`session_id`), its project unchecked."""
+    """The browser's session as {"id", "project"[, "outputs"]}: a session's id (`session_id`), its
+    project unchecked, its outputs only if they are files the app handed out (`checked_outputs`)."""
     saved = session.get("project") if isinstance(session, dict) else None
-    return session_value(session_id(session), saved)
+    outputs = checked_outputs(session.get("outputs")) if isinstance(session, dict) else None
+    return session_value(session_id(session), saved, outputs)
+
+
+def checked_outputs(outputs: Any) -> dict[str, Any] | None:
+    """{"video", "downloads"} from the browser, or None unless every path is a file still in the app's
+    request folders (a forged session names no other file on the server)."""
+    if not isinstance(outputs, dict):
+        return None
+    video, downloads = outputs.get("video"), outputs.get("downloads")
+    if not isinstance(downloads, list) or len(downloads) > MAX_DOWNLOADS:
+        return None
+    paths = [video, *downloads]
+    root = workspace_root().resolve()
+    if not all(isinstance(p, str) and Path(p).resolve().is_relative_to(root) and Path(p).is_file() for p in paths):
+        return None
+    return {"video": video, "downloads": downloads}
 
 
 @dataclass(frozen=True)
@@ -175,9 +208,9 @@ class Form:
         before = len(saved.get("keyframes", [])) if isinstance(saved, dict) else -1
         return list(self.selected) if before == len(project.keyframes) else None
 
-    def saved(self, project: Project) -> dict[str, Any]:
-        """The session value that keeps `project` (what the browser stores)."""
-        return session_value(self.sid, project.to_json())
+    def saved(self, project: Project, outputs: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The session value that keeps `project` (what the browser stores), and the last outputs."""
+        return session_value(self.sid, project.to_json(), outputs or self.session.get("outputs"))
 
     def backend_context(self, ctx: AppContext) -> AppContext:
         """The app's context rendering where the form's backend option says (InputError for a bad remote)."""

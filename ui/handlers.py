@@ -9,6 +9,7 @@ candidates or a picture is in ui/keyframe_choice.py.
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,8 @@ from pipeline.uploads import session_dir
 from pipeline.workspace import request_dir
 
 from .context import AppContext
-from .errors import user_errors
-from .form import SETTING_FIELDS, Form, checked_session, session_id, session_value, starter_project
+from .errors import field_error_html, user_errors
+from .form import SETTING_FIELDS, Form, checked_session, session_value, starter_project
 from .gpu import gpu, gpu_for, render_seconds
 from .timeline_view import build_view
 from .update import StudioUpdate, keyframe_gallery
@@ -73,25 +74,39 @@ def restore(ctx: AppContext, session: Any) -> StudioUpdate:
         project = parse_project(starter_project(ctx.model.active))
         status = f"Your saved project could not be restored ({exc}); here is a new one."
     rows = _rows_of(project)
+    outputs = session.get("outputs") or {}  # the last video made, still on the server
     return StudioUpdate(
         view=build_view(project, ctx.store, sid, None),
-        gallery=keyframe_gallery(ctx.store, project),
-        session=session_value(sid, project.to_json()),
+        gallery=keyframe_gallery(ctx.store, project, sid),
+        session=session_value(sid, project.to_json(), outputs),
         settings=_settings_of(project),
         rows=rows,
         status=status,
+        video=outputs.get("video"),
+        downloads=outputs.get("downloads"),
+        field_error="",
     )
 
 
 def refresh(ctx: AppContext, form: Form) -> StudioUpdate:
-    """After an edit: redraw the timeline, or say what is wrong without a popup (the user is typing)."""
+    """After an edit: redraw the timeline and the gallery's captions, or say what is wrong beside the
+    field without a popup (the user is typing); a good edit clears that message."""
     try:
         project = form.project()
     except InputError as exc:
-        return StudioUpdate(status=f"⚠️ Timeline not updated: {exc}")
+        return StudioUpdate(field_error=field_error_html(str(exc)))
     return StudioUpdate(
-        view=build_view(project, ctx.store, form.sid, form.selection(project)), session=form.saved(project)
+        view=build_view(project, ctx.store, form.sid, form.selection(project)),
+        gallery=keyframe_gallery(ctx.store, project, form.sid),
+        session=form.saved(project),
+        field_error="",
     )
+
+
+def edit_rows(ctx: AppContext, form: Form, rows: list[dict]) -> StudioUpdate:
+    """A row button (add, remove, dice, up/down) replaced the rows: redraw them and the timeline, and
+    keep them in the session, as a typed edit does."""
+    return replace(refresh(ctx, replace(form, rows=rows)), rows=rows)
 
 
 @user_errors
@@ -108,7 +123,7 @@ def generate_keyframes(ctx: AppContext, form: Form, progress: gr.Progress) -> St
     report = step.report
     return StudioUpdate(
         view=build_view(project, ctx.store, form.sid, form.selection(project)),
-        gallery=keyframe_gallery(ctx.store, project),
+        gallery=keyframe_gallery(ctx.store, project, form.sid),
         session=form.saved(project),
         status=f"Keyframes: {report.rendered} generated, {report.reused} unchanged ({report.seconds:.1f} s).",
     )
@@ -148,7 +163,7 @@ def interpolate(ctx: AppContext, form: Form, progress: gr.Progress) -> Iterator[
     report = step.report
     yield StudioUpdate(
         view=build_view(project, ctx.store, form.sid, chosen),
-        gallery=keyframe_gallery(ctx.store, project),
+        gallery=keyframe_gallery(ctx.store, project, form.sid),
         status=f"Interpolated: {report.rendered} frames rendered, {report.reused} reused ({report.seconds:.1f} s).",
     )
 
@@ -175,7 +190,7 @@ def create_video(ctx: AppContext, form: Form, progress: gr.Progress) -> StudioUp
         view=build_view(project, ctx.store, form.sid, None),
         video=str(mp4.video),
         downloads=downloads,
-        session=form.saved(project),
+        session=form.saved(project, {"video": str(mp4.video), "downloads": downloads}),
         status=f"Video: {project.frame_count} frames at {project.fps} fps ({seconds:.1f} s).",
     )
 
@@ -200,27 +215,35 @@ def open_project(ctx: AppContext, path: str | None, session: Any) -> StudioUpdat
     A project file's pictures are the session's own; a bundle's are copied into the session's folder."""
     if not path:
         raise InputError("no project file was uploaded")
-    sid = session_id(session)
+    session = checked_session(session)
+    sid = session["id"]
     name = f"project file {Path(path).name!r}"
     if is_bundle(Path(path)):
         with opened_project(Path(path), name) as bundled:
             project = parse_project(keep_files(bundled, session_dir(sid)), session_dir(sid))
     else:
         project = load_project(Path(path), session_dir(sid), name)
+    status = f"Loaded {Path(path).name}: {len(project.keyframes)} keyframes, {project.frame_count} frames."
+    model = project.settings.model
+    if model not in ctx.offered_models:
+        status += f" ⚠️ Its model `{model}` is not available on this server: pick one in Model to render."
+    elif model != ctx.model.active:
+        status += f" Its model is `{model}`; this server runs `{ctx.model.active}`."
     return StudioUpdate(
         view=build_view(project, ctx.store, sid, None),
-        gallery=keyframe_gallery(ctx.store, project),
-        session=session_value(sid, project.to_json()),
+        gallery=keyframe_gallery(ctx.store, project, sid),
+        session=session_value(sid, project.to_json(), session.get("outputs")),
         settings=_settings_of(project),
         rows=_rows_of(project),
-        status=f"Loaded {Path(path).name}: {len(project.keyframes)} keyframes, {project.frame_count} frames.",
+        status=status,
+        field_error="",
     )
 
 
 @user_errors
 def change_model(ctx: AppContext, form: Form, progress: gr.Progress) -> StudioUpdate:
     """Load the form's model once (the demo model when it cannot load) and take its preset's defaults."""
-    return _take_model(form.backend_context(ctx), form.settings["model"], form.settings, progress)
+    return _take_model(form.backend_context(ctx), form.settings["model"], form, progress)
 
 
 @user_errors
@@ -231,12 +254,12 @@ def change_backend(ctx: AppContext, form: Form, progress: gr.Progress) -> Studio
     progress(0, desc=f"Connecting to {ctx.remote}" if ctx.remote else f"Loading {model}")
     choice = ctx.choose_model(None if ctx.remote else model)
     if ctx.remote and choice.active != model:
-        return _take_model(ctx, choice.active, form.settings, progress)
+        return _take_model(ctx, choice.active, form, progress)
     return StudioUpdate(model_status=model_status(choice))
 
 
-def _take_model(ctx: AppContext, name: str, settings: dict, progress: gr.Progress) -> StudioUpdate:
-    """Model `name` where ctx renders, and its preset's settings in the form."""
+def _take_model(ctx: AppContext, name: str, form: Form, progress: gr.Progress) -> StudioUpdate:
+    """Model `name` where ctx renders, its preset's settings in the form, the timeline on their keys."""
     name = (name or "").strip()
     if not name:
         raise InputError("model is empty: pick one from the list")
@@ -254,4 +277,5 @@ def _take_model(ctx: AppContext, name: str, settings: dict, progress: gr.Progres
         "guidance": preset.guidance,
         "scheduler": preset.scheduler,
     }
-    return StudioUpdate(settings={**settings, **changed}, model_status=model_status(choice))
+    settings = {**form.settings, **changed}
+    return replace(refresh(ctx, replace(form, settings=settings)), settings=settings, model_status=model_status(choice))

@@ -88,10 +88,11 @@ def _edited(ctx: AppContext, form: Form, rows: list[dict], status: str) -> Studi
     project = edited.project()
     return StudioUpdate(
         view=build_view(project, ctx.store, form.sid, edited.selection(project)),
-        gallery=keyframe_gallery(ctx.store, project),
+        gallery=keyframe_gallery(ctx.store, project, form.sid),
         session=edited.saved(project),
         rows=rows,
         status=status,
+        field_error="",
     )
 
 

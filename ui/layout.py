@@ -1,9 +1,10 @@
 """The studio page's layout: where each component sits, and its elem_id (tests and DESIGN.md's hooks
 rely on them).
 
-Top to bottom: options (model, size, steps, ...) beside the prompt rows (drawn into `rows_area`
-by ui/prompt_rows.py), the Candidates panel and the keyframe gallery; the timeline strip,
-segment selector and table; Interpolate / Create video; the video and its downloads; project
+Top to bottom: options (model, size, steps, ...; scheduler and where renders run under Advanced)
+beside the prompt rows (drawn into `rows_area` by ui/prompt_rows.py; under them the message of a
+field that is wrong), the Candidates panel and the keyframe gallery; the timeline strip, segment
+selector and table; Interpolate / Create video; the video and its downloads; project
 save and load. Values are set from the session's project when the page loads.
 """
 
@@ -19,6 +20,10 @@ from .form import CANDIDATE_COUNT
 from .handlers import model_status
 from .page import CandidatesPanel, Page
 from .timeline_view import TABLE_HEADERS, placeholder_html
+
+# The settings are outputs of events and inputs only of the rows' render's events: gradio would infer
+# them disabled unless told.
+EDITABLE = {"interactive": True}
 
 INTRO = """# 🎞️ SD Video Creator
 Write a prompt per keyframe, **generate** the keyframes, **interpolate** the frames between them,
@@ -40,13 +45,15 @@ def build_page(ctx: AppContext) -> Page:
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=260, elem_classes="sdvc-panel"):
             gr.Markdown("### Options")
-            backend, remote = _backend_options(ctx)
-            settings, status_line = _model_options(ctx)
+            settings, status_line, advanced = _model_options(ctx)
+            with advanced:  # where renders run: for those who run a second instance
+                backend, remote = _backend_options(ctx)
         with gr.Column(scale=4, elem_classes="sdvc-panel"):
             gr.Markdown("### Keyframes")
             rows_area = gr.Column(elem_id="keyframe-rows")
+            field_error = gr.HTML("", elem_id="field-error", padding=False)
             with gr.Row():
-                add_button = gr.Button("➕ Add keyframe", size="md", elem_id="add-row")
+                add_button = gr.Button("+ Add keyframe", size="md", elem_id="add-row")
                 generate_button = gr.Button("✨ Generate keyframes", variant="primary", elem_id="generate")
             candidates = _candidates_panel()
             gallery = gr.Gallery(
@@ -57,7 +64,11 @@ def build_page(ctx: AppContext) -> Page:
         strip = gr.HTML(placeholder_html("Loading the timeline…"), elem_id="timeline")
         with gr.Row(equal_height=False):
             selector = gr.CheckboxGroup(
-                label="Segments to interpolate", type="value", elem_id="segments-selector", scale=2
+                label="Segments to interpolate",
+                type="value",
+                interactive=True,  # its events are in the rows' render: gradio would infer it disabled
+                elem_id="segments-selector",
+                scale=2,
             )
             table = gr.Dataframe(
                 headers=TABLE_HEADERS, label="Segments", interactive=False, elem_id="segments-table", scale=3
@@ -90,6 +101,7 @@ def build_page(ctx: AppContext) -> Page:
         candidates=candidates,
         picker=picker,
         gallery=gallery,
+        field_error=field_error,
         strip=strip,
         selector=selector,
         table=table,
@@ -130,8 +142,9 @@ def _backend_options(ctx: AppContext) -> tuple[gr.Radio, gr.Textbox]:
     return backend, remote
 
 
-def _model_options(ctx: AppContext) -> tuple[dict[str, gr.components.Component], gr.Markdown]:
-    """The project's settings, by field name, and the line saying which model is active."""
+def _model_options(ctx: AppContext) -> tuple[dict[str, gr.components.Component], gr.Markdown, gr.Accordion]:
+    """The project's settings, by field name, the line saying which model is active, and the
+    Advanced accordion (its last part: the caller adds more to it)."""
     with gr.Group():
         model = gr.Dropdown(
             list(ctx.offered_models),
@@ -140,19 +153,39 @@ def _model_options(ctx: AppContext) -> tuple[dict[str, gr.components.Component],
             info="the server's model or a preset (start the app with --model for another)",
             allow_custom_value=True,  # a loaded project's model shows, and is refused when rendered
             elem_id="model",
+            **EDITABLE,
         )
         status_line = gr.Markdown(model_status(ctx.model), elem_id="model-status", padding=True)
-    width = gr.Slider(64, limits().max_side, step=8, label="Width", elem_id="width")
-    height = gr.Slider(64, limits().max_side, step=8, label="Height", elem_id="height")
-    steps = gr.Slider(1, limits().max_steps, step=1, label="Steps", elem_id="steps")
-    guidance = gr.Slider(0.0, 30.0, step=0.5, label="Guidance", elem_id="guidance")
-    fps = gr.Slider(1, MAX_FPS, step=1, value=8, label="Frames per second", elem_id="fps")
-    easing = gr.Dropdown(list(EASINGS), value="linear", label="Easing", info="how t travels across a segment")
-    with gr.Accordion("Advanced", open=False):
-        scheduler = gr.Dropdown(list(SCHEDULER_NAMES), label="Scheduler")
-        interpolation = gr.Dropdown(list(INTERPOLATIONS), value="lerp", label="Text embeddings blend")
-        spacing = gr.Dropdown(list(SPACINGS), value="uniform", label="Spacing", info="even: equal change per frame")
-        path = gr.Dropdown(list(PATHS), value="straight", label="Path", info="spline: no turn at keyframes")
+    width = gr.Slider(64, limits().max_side, step=8, label="Width", elem_id="width", **EDITABLE)
+    height = gr.Slider(64, limits().max_side, step=8, label="Height", elem_id="height", **EDITABLE)
+    # Numbers, not sliders: a slider clamps what is typed without a word; the project's check names the limit.
+    steps = gr.Number(label="Steps", info=f"1 to {limits().max_steps}", elem_id="steps", **EDITABLE)
+    guidance = gr.Slider(0.0, 30.0, step=0.5, label="Guidance", elem_id="guidance", **EDITABLE)
+    fps = gr.Number(8, label="Frames per second", info=f"1 to {MAX_FPS}", elem_id="fps", **EDITABLE)
+    easing = gr.Dropdown(
+        list(EASINGS),
+        value="linear",
+        label="Easing",
+        info="how t travels across a segment",
+        elem_id="easing",
+        **EDITABLE,
+    )
+    with gr.Accordion("Advanced", open=False, elem_id="advanced") as advanced:
+        scheduler = gr.Dropdown(list(SCHEDULER_NAMES), label="Scheduler", elem_id="scheduler", **EDITABLE)
+        interpolation = gr.Dropdown(
+            list(INTERPOLATIONS), value="lerp", label="Text embeddings blend", elem_id="interpolation", **EDITABLE
+        )
+        spacing = gr.Dropdown(
+            list(SPACINGS),
+            value="uniform",
+            label="Spacing",
+            info="even: equal change per frame",
+            elem_id="spacing",
+            **EDITABLE,
+        )
+        path = gr.Dropdown(
+            list(PATHS), value="straight", label="Path", info="spline: no turn at keyframes", elem_id="path", **EDITABLE
+        )
     settings = {
         "model": model,
         "width": width,
@@ -166,7 +199,7 @@ def _model_options(ctx: AppContext) -> tuple[dict[str, gr.components.Component],
         "spacing": spacing,
         "path": path,
     }
-    return settings, status_line
+    return settings, status_line, advanced
 
 
 def _candidates_panel() -> CandidatesPanel:

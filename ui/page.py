@@ -35,6 +35,7 @@ class Page:
     candidates: CandidatesPanel
     picker: gr.State  # what a click on a candidate picks (update.CandidatesView.picker)
     gallery: gr.Gallery
+    field_error: gr.HTML  # under the rows: what a quiet check found wrong, its field outlined
     strip: gr.HTML
     selector: gr.CheckboxGroup
     table: gr.Dataframe
@@ -76,6 +77,7 @@ class Page:
             self.table,
             self.selector,
             self.gallery,
+            self.field_error,
             self.status,
             self.video,
             self.downloads,
@@ -115,6 +117,7 @@ class Page:
             (renewed(update.rows) if update.rows is not None else None, self.rows_state),
             (update.gallery, self.gallery),
             (update.status, self.status),
+            (update.field_error, self.field_error),
             (update.video, self.video),
             (update.downloads, self.downloads),
             (update.model_status, self.model_status),

@@ -2,8 +2,8 @@
 event that reads them.
 
 The events are attached inside the render, reading all row fields at once (dict inputs), because
-only its events can take its fields as inputs. Row buttons (dice, move, remove, add) replace the
-rows, and so redraw them; a row can show candidates (in the Candidates panel, where a click
+only its events can take its fields as inputs. Row buttons (new seed, up/down, remove, add)
+replace the rows, and so redraw them and the timeline; a row can show candidates (in the Candidates panel, where a click
 picks one) and take a picture of the user's own (an image keyframe, with a strength).
 Elem_ids are kf-<row>-<field>.
 """
@@ -51,12 +51,12 @@ def _read_rows(rows: list[dict], fields: list[Fields], data: dict) -> list[dict]
 def _attach(on: Events, fields: list[Fields], inputs: set) -> None:
     page = on.page
 
-    # 1. Row buttons replace the rows (and so redraw them).
+    # 1. Row buttons replace the rows (and so redraw them), the timeline and the session's project.
     # Queued (a state output only redraws from the queue), but never waiting for the GPU.
     def rows_op(op):
-        return lambda data: {page.rows_state: op(on.read_rows(data))}
+        return lambda data: page.apply(handlers.edit_rows(on.ctx, on.form(data), op(on.read_rows(data))))
 
-    quick = {"inputs": inputs, "outputs": [page.rows_state], "api_visibility": "private", "concurrency_limit": None}
+    quick = {"inputs": inputs, "outputs": page.outputs, "api_visibility": "private", "concurrency_limit": None}
     page.add_button.click(rows_op(lambda rs: [*rs, form.new_row(rs)]), **quick)
     for i, f in enumerate(fields):
         f["dice"].click(rows_op(lambda rs, i=i: form.with_seed(rs, i, form.random_seed())), **quick)
@@ -64,11 +64,13 @@ def _attach(on: Events, fields: list[Fields], inputs: set) -> None:
         f["down"].click(rows_op(lambda rs, i=i: form.move_row(rs, i, 1)), **quick)
         f["remove"].click(rows_op(lambda rs, i=i: form.remove_row(rs, i)), **quick)
 
-    # 2. Any edit redraws the timeline (quietly: no popups while typing).
+    # 2. Any edit redraws the timeline (quietly: no popups while typing). Only the user's own edits
+    # (input, not change): a project load sets the settings while it replaces this render, and a
+    # change event of the render it replaced would reach a server that no longer knows it.
     typed = [f[name] for f in fields for name in TYPED]
     edits = [c.blur for c in typed] + [c.submit for c in typed] + [f["style"].input for f in fields]
     edits += [f["strength"].release for f in fields if "strength" in f]
-    edits += [c.change for c in page.settings.values()] + [page.selector.input]
+    edits += [c.input for name, c in page.settings.items() if name != "model"] + [page.selector.input]
     gr.on(
         edits,
         on.quick(handlers.refresh),
@@ -87,6 +89,8 @@ def _attach(on: Events, fields: list[Fields], inputs: set) -> None:
     page.interpolate_button.click(on.streaming(handlers.interpolate), **gpu)
     page.video_button.click(on.busy(handlers.create_video), **gpu)
     page.save_button.click(on.save, **action)
+    page.settings["model"].input(on.busy(handlers.change_model), **gpu)  # then the timeline on its keys
+    gr.on([page.backend.input, page.remote.submit], on.busy(handlers.change_backend), **gpu)
     page.candidates.reroll.click(on.busy(keyframe_choice.more_candidates, True), **gpu)
     page.candidates.previous.click(on.busy(keyframe_choice.more_candidates, False), **gpu)
     page.candidates.gallery.select(on.pick, **action)
@@ -100,10 +104,12 @@ def _attach(on: Events, fields: list[Fields], inputs: set) -> None:
 def _row(i: int, row: dict, count: int) -> Fields:
     """One keyframe's fields and buttons (and its picture, when it has one)."""
     editable = {"interactive": True}  # rendered fields are outputs of nothing: say they take input
+    # Numbers without a precision: a typed 8.5 reaches the project's check, which says integers only
+    # (precision=0 would round it without a word).
     with gr.Row(equal_height=True, elem_classes="sdvc-row"):
         fields = {
             "frame": gr.Number(
-                row["frame"], label="Frame", precision=0, scale=0, min_width=80, elem_id=f"kf-{i}-frame", **editable
+                row["frame"], label="Frame", scale=0, min_width=110, elem_id=f"kf-{i}-frame", **editable
             ),
             "prompt": gr.Textbox(
                 row["prompt"],
@@ -131,20 +137,19 @@ def _row(i: int, row: dict, count: int) -> Fields:
                 elem_id=f"kf-{i}-style",
                 **editable,
             ),
-            "seed": gr.Number(
-                row["seed"], label="Seed", precision=0, scale=2, min_width=110, elem_id=f"kf-{i}-seed", **editable
-            ),
+            "seed": gr.Number(row["seed"], label="Seed", scale=2, min_width=150, elem_id=f"kf-{i}-seed", **editable),
         }
-        with gr.Column(scale=0, min_width=92, elem_classes="sdvc-row-tools"):
+        # Text labels: Debian's chromium has no emoji font, so an emoji-only button shows an empty box.
+        with gr.Column(scale=0, min_width=150, elem_classes="sdvc-row-tools"):
             with gr.Row(elem_classes="sdvc-tool-row"):
-                fields["dice"] = gr.Button("🎲", size="sm", min_width=40, elem_id=f"kf-{i}-dice")
+                fields["dice"] = gr.Button("New seed", size="sm", min_width=70, elem_id=f"kf-{i}-dice")
                 fields["remove"] = gr.Button(
-                    "✕", size="sm", min_width=40, interactive=count > 1, elem_id=f"kf-{i}-remove"
+                    "Remove", size="sm", min_width=70, interactive=count > 1, elem_id=f"kf-{i}-remove"
                 )
             with gr.Row(elem_classes="sdvc-tool-row"):
-                fields["up"] = gr.Button("↑", size="sm", min_width=40, interactive=i > 0, elem_id=f"kf-{i}-up")
+                fields["up"] = gr.Button("Up", size="sm", min_width=70, interactive=i > 0, elem_id=f"kf-{i}-up")
                 fields["down"] = gr.Button(
-                    "↓", size="sm", min_width=40, interactive=i < count - 1, elem_id=f"kf-{i}-down"
+                    "Down", size="sm", min_width=70, interactive=i < count - 1, elem_id=f"kf-{i}-down"
                 )
         with gr.Column(scale=0, min_width=128, elem_classes="sdvc-row-tools"):
             fields["candidates"] = gr.Button("🎴 Candidates", size="sm", elem_id=f"kf-{i}-candidates")
@@ -179,5 +184,5 @@ def _row(i: int, row: dict, count: int) -> Fields:
                 elem_id=f"kf-{i}-strength",
                 **editable,
             )
-            fields["drop_picture"] = gr.Button("✕ Remove picture", size="sm", scale=1, elem_id=f"kf-{i}-drop-picture")
+            fields["drop_picture"] = gr.Button("Remove picture", size="sm", scale=1, elem_id=f"kf-{i}-drop-picture")
     return fields

@@ -43,4 +43,7 @@ CSS = """
 .sdvc-placeholder { color: var(--body-text-color-subdued); }
 #candidates-gallery .thumbnail-item.selected { outline: 4px solid #6366f1; outline-offset: 2px; }
 .sdvc-picture-row { align-items: center; }
+.sdvc-field-error { color: #b91c1c; background: #fef2f2; border: 1px solid #fca5a5; border-radius: 8px;
+                    padding: 0.4em 0.8em; }
+#keyframe-gallery .thumbnail-item img, #keyframe-gallery .grid-wrap img { object-fit: contain !important; }
 """ + "\n".join(f".sdvc-{state} {{ background: {colour}; }}" for state, colour in COLOURS.items())

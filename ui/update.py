@@ -36,13 +36,18 @@ class StudioUpdate:
     project_file: str | None = None
     model_status: str | None = None
     candidates: CandidatesView | None = None
+    field_error: str | None = None  # HTML under the rows ("" clears it): what a quiet check found wrong
 
 
-def keyframe_gallery(store: FrameStore, project: Project) -> list[tuple[str, str]]:
-    """Keyframe images already in the store, captioned with frame and prompt."""
+def keyframe_gallery(store: FrameStore, project: Project, project_id: str | None = None) -> list[tuple[str, str]]:
+    """Keyframe images in the store, captioned with frame and prompt; with the project's id, an edited
+    keyframe shows the picture its frame had when last rendered, captioned as stale."""
+    previous = store.last_positions(project_id) if project_id else {}
     items = []
     for k in project.keyframes:
         key = keyframe_key(project.settings, k)
         if store.has(key):
             items.append((str(store.path(key)), f"frame {k.frame} · {k.prompt}"))
+        elif (old := previous.get(str(k.frame))) and store.has(old):
+            items.append((str(store.path(old)), f"frame {k.frame} · stale: generate again · {k.prompt}"))
     return items
