@@ -91,9 +91,8 @@ def test_the_flag_and_the_variable_allow_the_choice(monkeypatch):
     assert parse_args([]).allow_remote_choice
 
 
-def queue_call(url: str, fn_index: int, data: list) -> dict:
+def queue_call(url: str, fn_index: int, data: list, session: str) -> dict:
     """One event call as a crafted request would make it: join the queue, read the result's message."""
-    session = uuid.uuid4().hex
     body = {"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": None}
     request = urllib.request.Request(
         f"{url}/gradio_api/queue/join", json.dumps(body).encode(), {"Content-Type": "application/json"}
@@ -115,13 +114,19 @@ def test_a_crafted_event_naming_a_remote_is_refused_by_the_server(demo_server):
     by_id = {c["id"]: c for c in config["components"]}
     ids = {c["props"].get("elem_id"): c["id"] for c in config["components"]}
     assert by_id[ids["backend"]]["props"]["visible"] is False and by_id[ids["remote"]]["props"]["visible"] is False
-    index, event = next(
-        (i, d) for i, d in enumerate(config["dependencies"]) if [ids["backend"], "input"] in d["targets"]
-    )
+    # The backend's event lives in the prompt rows' render: open a session as a page does (its load
+    # events: the restore, then the render) and take the event from the render's config.
+    session = uuid.uuid4().hex
+    loads = [d for d in config["dependencies"] if [0, "load"] in d["targets"]]
+    rendered = [queue_call(demo_server.url, d["id"], [None] * len(d["inputs"]), session) for d in reversed(loads)]
+    configs = [m["output"]["render_config"] for m in rendered if m["output"].get("render_config")]
+    by_id |= {c["id"]: c for rc in configs for c in rc["components"]}
+    events = [d for rc in configs for d in rc["dependencies"]]
+    event = next(d for d in events if [ids["backend"], "input"] in d["targets"])
     with listener() as (url, server):
         values = {ids["backend"]: "remote", ids["remote"]: url}
         data = [values.get(i, by_id[i]["props"].get("value")) for i in event["inputs"]]
-        message = queue_call(demo_server.url, index, data)
+        message = queue_call(demo_server.url, event["id"], data, session)
         assert message["success"] is False and "backend remote is turned off" in json.dumps(message)
         assert not connected(server), "nothing connected out"
     assert demo_server.alive()
