@@ -69,7 +69,8 @@ def starter_project(model: str) -> dict[str, Any]:
 def project_json(settings: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Project JSON from the form's values (unchecked: pipeline.project.parse_project checks it)."""
     keyframes = [{k: row[k] for k in (*ROW_FIELDS, *PICTURE_FIELDS) if k in row} for row in rows]
-    return {**{k: settings[k] for k in SETTING_FIELDS}, "keyframes": keyframes}
+    # A field the caller leaves out (an older client: no spacing, no path) takes the project's default.
+    return {**{k: settings[k] for k in SETTING_FIELDS if k in settings}, "keyframes": keyframes}
 
 
 def number(value: Any) -> Any:
