@@ -57,7 +57,7 @@ def build_page(ctx: AppContext) -> Page:
                 generate_button = gr.Button("✨ Generate keyframes", variant="primary", elem_id="generate")
             candidates = _candidates_panel()
             gallery = gr.Gallery(
-                label="Keyframes", columns=6, height=220, object_fit="contain", elem_id="keyframe-gallery"
+                label="Keyframes", columns=6, height="auto", object_fit="contain", elem_id="keyframe-gallery"
             )
     with gr.Column(elem_classes="sdvc-panel"):
         gr.Markdown("### Timeline")
