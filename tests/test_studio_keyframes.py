@@ -34,6 +34,8 @@ SETTINGS = {
     "fps": 8,
     "easing": "linear",
     "interpolation": "lerp",
+    "spacing": "uniform",
+    "path": "straight",
 }
 ROWS = [
     {"frame": 0, "prompt": "a fox", "negative_prompt": "", "style": "none", "seed": 1},
