@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .atomic_write import atomic_write
 from .errors import InputError, show
 from .limits import format_bytes
 from .project import Project, load_project
@@ -95,8 +96,7 @@ def keep_files(project: Project, folder: Path) -> dict[str, Any]:
     for name, file in members.items():
         kept = Path(folder) / name
         if not kept.is_file():
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(file, kept)
+            atomic_write(kept, lambda tmp, file=file: shutil.copyfile(file, tmp))
     return data
 
 

@@ -2,7 +2,7 @@
 
 The story: candidates for a row, pick the third (the row's seed becomes its seed and its frame
 is already rendered), re-roll and go back for free; a picture becomes the next keyframe;
-interpolate; save the project; reload the page and load the saved file: the same frames come
+interpolate; save the project (a bundle: it names the picture); reload the page and load it: the same frames come
 back without rendering. A project naming a file outside the session's folder is refused.
 Screenshot: docs/candidates.png (shown in the README).
 """
@@ -10,6 +10,7 @@ Screenshot: docs/candidates.png (shown in the README).
 import hashlib
 import json
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -86,16 +87,19 @@ def test_pick_a_candidate_and_a_picture_then_save_and_reload(page: Page, tmp_pat
     clip = {"x": 0, "y": 0, "width": 1400, "height": bottom["y"] + bottom["height"] + 16}
     page.screenshot(path=ROOT / "docs" / "candidates.png", full_page=True, clip=clip)
 
-    # 7. Save: the project holds the picked seed and the picture, by content, in the session's folder.
+    # 7. Save: a bundle holding the picked seed and the picture, by content (it names a file).
     page.locator("#save-project").click()
     with page.expect_download() as download:
         page.locator("#project-file a").first.click(timeout=60_000)
-    saved = tmp_path / "saved.json"
+    saved = tmp_path / "saved.zip"
     download.value.save_as(saved)
-    keyframes = json.loads(saved.read_text())["keyframes"]
+    with zipfile.ZipFile(saved) as bundle:
+        saved_json = json.loads(bundle.read("project.json"))
+        keyframes = saved_json["keyframes"]
+        assert bundle.read(keyframes[2]["image"]) == picture.read_bytes()
     assert keyframes[1]["seed"] == 72
     sha256 = hashlib.sha256(picture.read_bytes()).hexdigest()
-    assert (keyframes[2]["image"], keyframes[2]["strength"]) == (f"images/{sha256}.png", 1.0)
+    assert (keyframes[2]["image"], keyframes[2]["strength"]) == (f"files/{sha256}.png", 1.0)
 
     # 8. Reload: the same rows and frames come back, nothing to render.
     page.reload()
@@ -116,7 +120,7 @@ def test_pick_a_candidate_and_a_picture_then_save_and_reload(page: Page, tmp_pat
 
     # 10. A project naming a server file, or one outside the session's folder: refused, nothing lost.
     for image, message in (("/etc/passwd", "absolute path"), ("../../frames", "outside the project folder")):
-        forged = json.loads(saved.read_text())
+        forged = json.loads(json.dumps(saved_json))
         forged["keyframes"][2]["image"] = image
         path = tmp_path / "forged.json"
         path.write_text(json.dumps(forged))

@@ -24,11 +24,10 @@ def test_render_seconds_grow_with_the_work_between_the_default_and_a_cap():
 def test_the_studio_asks_for_the_missing_frames_only(tmp_path):
     from ui import handlers
     from ui.context import AppContext
-    from ui.form import SETTING_FIELDS, Form
+    from ui.form import SETTING_FIELDS, Form, starter_project
     from ui.gpu import render_seconds
 
-    data = {"model": "demo", "width": 512, "height": 512, "steps": 4, "guidance": 0.0, "scheduler": "euler", "fps": 8}
-    data |= {"easing": "linear", "interpolation": "lerp"}
+    data = starter_project("demo") | {"width": 512, "height": 512, "steps": 4}
     rows = [{"frame": f, "prompt": p, "seed": f} for f, p in ((0, "a"), (200, "b"), (400, "c"))]
     store = FrameStore(tmp_path / "frames")
     ctx = AppContext(model=ModelChoice("demo", "demo", ""), store=store, backend=None)

@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import uuid
+import zipfile
 from pathlib import Path
 
 import gradio as gr
@@ -33,6 +34,8 @@ SETTINGS = {
     "fps": 8,
     "easing": "linear",
     "interpolation": "lerp",
+    "spacing": "uniform",
+    "path": "straight",
 }
 ROWS = [
     {"frame": 0, "prompt": "a fox", "negative_prompt": "", "style": "none", "seed": 1},
@@ -109,16 +112,18 @@ def test_a_picture_is_kept_by_content_in_the_sessions_own_folder(ctx, session, t
     assert kept.read_bytes() == upload.read_bytes() and update.rows[1]["preview"] == str(kept)
     saved = update.session["project"]["keyframes"][1]
     assert (saved["image"], saved["strength"]) == (f"images/{sha256}.png", 1.0) and "preview" not in saved
-    # The session's project comes back on reload, and saves to a file that loads again in the session.
+    # The session's project comes back on reload, and saves to a bundle (with the picture) that loads again.
     restored = handlers.restore(ctx, update.session)
     assert restored.rows[1]["image"] == f"images/{sha256}.png" and "could not" not in restored.status
-    project_file = Path(handlers.save_project(Form(SETTINGS, update.rows, update.session)).project_file)
-    assert json.loads(project_file.read_text())["keyframes"][1]["image"] == f"images/{sha256}.png"
-    opened = handlers.open_project(ctx, str(project_file), update.session)
-    assert opened.rows[1]["image"] == f"images/{sha256}.png"
-    # Another session cannot name it: its folder is its own.
+    bundle = Path(handlers.save_project(Form(SETTINGS, update.rows, update.session)).project_file)
+    assert json.loads(zipfile.ZipFile(bundle).read("project.json"))["keyframes"][1]["image"] == f"files/{sha256}.png"
+    opened = handlers.open_project(ctx, str(bundle), update.session)
+    assert opened.rows[1]["image"] == f"files/{sha256}.png"
+    # Another session cannot name it: its folder is its own (a bundle brings its own copy).
     other = {"id": uuid.uuid4().hex, "project": update.session["project"]}
     assert "could not be restored" in handlers.restore(ctx, other).status
+    project_file = tmp_path / "session.json"
+    project_file.write_text(json.dumps(update.session["project"]))
     with pytest.raises(gr.Error, match="not found"):
         handlers.open_project(ctx, str(project_file), other)
     # Removing the picture leaves the prompt and seed.
