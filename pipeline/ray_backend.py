@@ -68,7 +68,9 @@ def check_ray_address(address: str | None, field: str = "--ray") -> str:
     """LOCAL for None or "", else "auto", "HOST:PORT" or "ray://HOST:PORT"; InputError otherwise."""
     text = (address or "").strip() or LOCAL
     if text not in (LOCAL, AUTO) and not _HOST_PORT.match(text):
-        raise InputError(f"{field} must be auto, HOST:PORT or ray://HOST:PORT (or nothing, for a local cluster), got {address!r}")
+        raise InputError(
+            f"{field} must be auto, HOST:PORT or ray://HOST:PORT (or nothing, for a local cluster), got {address!r}"
+        )
     return text
 
 
@@ -204,7 +206,7 @@ class RayBackend:
 
     # Work on the workers ------------------------------------------------------------------
 
-    def _ensure_loaded(self, model: str) -> None:
+    def load(self, model: str) -> None:
         """Every worker loads the model once; those that cannot are dropped (all: ClusterError)."""
         if model in self._loaded:
             return
@@ -242,12 +244,12 @@ class RayBackend:
         from .keyframe_image import open_keyframe_image
 
         picture = open_keyframe_image(keyframe.image) if keyframe.image is not None else None
-        self._ensure_loaded(settings.model)
+        self.load(settings.model)
         return self._on_any_worker("encode", settings, keyframe, picture)
 
     def check_fits(self, conditioning: Conditioning, name: str) -> None:
         """InputError naming `name` unless the conditioning suits its model (checked on a worker)."""
-        self._ensure_loaded(conditioning.settings.model)
+        self.load(conditioning.settings.model)
         self._on_any_worker("check_fits", conditioning, name)
 
     def render(self, settings: RenderSettings, frames: list) -> list[np.ndarray]:
@@ -255,7 +257,7 @@ class RayBackend:
 
         A chunk whose worker dies goes to the next free worker; chunks already back are kept."""
         ray = _import_ray()
-        self._ensure_loaded(settings.model)
+        self.load(settings.model)
         chunks = [frames[first : first + self.batch_size] for first in range(0, len(frames), self.batch_size)]
         results: list[list[np.ndarray] | None] = [None] * len(chunks)
         waiting = deque(range(len(chunks)))
