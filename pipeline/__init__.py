@@ -27,6 +27,7 @@ renderer.py          the render core (pin, find missing, encode, batch, write, e
 backends.py          the Backend protocol; LocalBackend: the model in this process
 remote.py            RemoteBackend: the model work on another instance, through its API
 server_info.py       a server's /server_info, and the client's check that it renders our pixels
+ray_backend.py       RayBackend: the model work on a Ray cluster's workers, one model each
 candidates.py        one prompt row from several seeds, for the user to pick
 inbetweens.py        in-betweens of two conditioning files (/interpolate)
 frame_store.py       rendered frames on disk under their key: pins, eviction, stale positions

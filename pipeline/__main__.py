@@ -2,12 +2,14 @@
 
     python -m pipeline render project.json --out video.mp4 [--cache DIR] [--store-limit SIZE] [--json]
         [--offload] [--[no-]attention-slicing] [--[no-]vae-slicing] [--[no-]vae-tiling]
-        [--remote URL_OR_SPACE_ID [--hf-token-env VAR]]
+        [--remote URL_OR_SPACE_ID [--hf-token-env VAR]] [--ray [ADDRESS] [--ray-workers N]]
     python -m pipeline status project.json [--cache DIR] [--json]
 
 Bad input exits with status 2 and one line on stderr; a model that cannot load or a remote that
 fails (unreachable, gone mid-render, another model), status 1. With --remote, the model work
-runs on another instance of the app (see remote.py); frames are stored here as always.
+runs on another instance of the app (see remote.py); with --ray, on the workers of a Ray cluster
+(see ray_backend.py: no ADDRESS starts one here, `auto` joins the running one; Ray is imported
+only then). Frames are stored here as always.
 PROJECT may also be a bundle (.zip of the JSON and its files, see bundle.py).
 The limits (image size, steps, frames, prompt length, store size) come from SDVC_* variables:
 see limits.py.
@@ -26,13 +28,14 @@ from tqdm import tqdm
 
 from .backends import Backend, LocalBackend
 from .bundle import opened_project
-from .errors import InputError, ModelLoadError, RemoteError, check_integer
+from .errors import ClusterError, InputError, ModelLoadError, RemoteError, check_integer
 from .export import check_video_path, export_video
 from .frame_store import FrameStore
 from .limits import Limits, env_var, format_bytes, parse_bytes
 from .memory import ModelOptions
 from .presets import cache_root
 from .project import Project
+from .ray_backend import LOCAL, RayBackend
 from .remote import RemoteBackend, token_from_env
 from .smoothness import segment_scores
 from .timeline import FrameState, plan_timeline, segment_status
@@ -83,6 +86,15 @@ def _parser() -> argparse.ArgumentParser:
     remote = render.add_argument_group("rendering on a remote instance of the app (a GPU Space)")
     remote.add_argument("--remote", metavar="URL_OR_SPACE_ID", help="its URL or Hugging Face Space id")
     remote.add_argument("--hf-token-env", metavar="VAR", help="environment variable holding its token (private Space)")
+    ray = render.add_argument_group("rendering on the workers of a Ray cluster (pip install -r requirements-ray.txt)")
+    ray.add_argument(
+        "--ray",
+        nargs="?",
+        const=LOCAL,
+        metavar="ADDRESS",
+        help="auto (the running cluster), HOST:PORT or ray://HOST:PORT; no ADDRESS: start a local cluster",
+    )
+    ray.add_argument("--ray-workers", type=int, metavar="N", help="workers (default: one per GPU, else one per node)")
     status = commands.add_parser("status", help="show each segment's and frame's state")
     status.add_argument("project", type=Path, help="project JSON file or bundle (.zip)")
     for command in (render, status):
@@ -125,7 +137,16 @@ def _check_out_folder(out: Path) -> None:
 
 
 def make_backend(args: argparse.Namespace) -> Backend:
-    """The remote of --remote (with the token of --hf-token-env), or the local model with the memory flags."""
+    """The remote of --remote (with the token of --hf-token-env), the cluster of --ray, or the local model;
+    the memory flags go to wherever the model loads."""
+    if args.ray_workers is not None:
+        check_integer(args.ray_workers, "--ray-workers", 1, 1024)
+        if args.ray is None:
+            raise InputError("--ray-workers is for --ray only")
+    if args.ray is not None:
+        if args.remote:
+            raise InputError("--ray and --remote: render on one of them, not both")
+        return RayBackend(args.ray, workers=args.ray_workers, batch_size=args.batch, options=model_options(args))
     if args.remote:
         return RemoteBackend(args.remote, token_from_env(args.hf_token_env))
     if args.hf_token_env:
@@ -145,6 +166,16 @@ def _render_project(args: argparse.Namespace, project: Project) -> dict:
     backend = make_backend(args)
     store = _open_store(args.cache, args.store_limit)
     store.remove_orphans()
+    try:
+        return _render_with(args, project, store, backend)
+    finally:
+        if isinstance(backend, RayBackend):
+            backend.close()
+
+
+def _render_with(args: argparse.Namespace, project: Project, store: FrameStore, backend: Backend) -> dict:
+    # A Ray cluster takes one --batch per worker at a time.
+    batch = backend.frames_per_call if isinstance(backend, RayBackend) else args.batch
     with tqdm(total=0, unit="frame", desc="render", disable=None, file=sys.stderr) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -156,7 +187,7 @@ def _render_project(args: argparse.Namespace, project: Project) -> dict:
             store,
             backend,
             args.out,
-            batch_size=args.batch,
+            batch_size=batch,
             project_id=project_id(args.project),
             progress=progress,
         )
@@ -165,7 +196,10 @@ def _render_project(args: argparse.Namespace, project: Project) -> dict:
     print(
         f"{report.frames_total} frames: {report.rendered} rendered, {report.reused} reused; wrote {export.video}{evicted}"
     )
-    return export.stats()
+    stats = export.stats()
+    if isinstance(backend, RayBackend):
+        stats["ray"] = backend.stats()
+    return stats
 
 
 def _status(args: argparse.Namespace) -> dict:
@@ -220,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         _print_error(exc)
         return 2
-    except (ModelLoadError, RemoteError) as exc:
+    except (ModelLoadError, RemoteError, ClusterError) as exc:
         _print_error(exc)
         return 1
     except KeyboardInterrupt:

@@ -2,7 +2,7 @@
 
 `Backend` is what the render core (renderer.py) asks of one. `LocalBackend` runs the model named
 by the render settings in this process; `remote.RemoteBackend` on another instance of the app
-through its API. torch and diffusers are imported on first use, so code that only reads the
+through its API; `ray_backend.RayBackend` on the workers of a Ray cluster. torch and diffusers are imported on first use, so code that only reads the
 frame store stays fast.
 
 Per-step noise: a stochastic step (LCM's multi-step sampling re-noises between steps) draws
@@ -21,6 +21,7 @@ from .project import Keyframe, RenderSettings
 
 if TYPE_CHECKING:
     import torch
+    from PIL import Image
 
     from .conditioning import Conditioning
 
@@ -51,15 +52,23 @@ class LocalBackend:
 
     def encode(self, settings: RenderSettings, keyframe: Keyframe):
         """A keyframe's conditioning; an image keyframe's picture is inverted (see inversion.py)."""
+        from .keyframe_image import open_keyframe_image
+
+        picture = open_keyframe_image(keyframe.image) if keyframe.image is not None else None
+        return self.encode_picture(settings, keyframe, picture)
+
+    def encode_picture(self, settings: RenderSettings, keyframe: Keyframe, picture: "Image.Image | None"):
+        """A keyframe's conditioning from its picture, already read and checked (None: a prompt keyframe).
+
+        A Ray worker is handed the picture: its file is on the driver's disk, not the worker's."""
         from .conditioning import encode_keyframe
         from .models import load_model
 
         model = load_model(settings.model, self.options)
-        if keyframe.image is not None:
+        if picture is not None:
             from .inversion import encode_image_keyframe
-            from .keyframe_image import open_keyframe_image
 
-            return encode_image_keyframe(model, settings, open_keyframe_image(keyframe.image), keyframe)
+            return encode_image_keyframe(model, settings, picture, keyframe)
         return encode_keyframe(model, settings, keyframe)
 
     def check_fits(self, conditioning, name: str) -> None:

@@ -2,7 +2,8 @@
 
 `InputError` is something the user gave us (a project field, an uploaded file, an API
 argument); `ModelLoadError` is a model that could not be loaded; `RemoteError` is a remote
-instance that cannot render for us (unreachable, gone, or running another model). The UI
+instance that cannot render for us (unreachable, gone, or running another model);
+`ClusterError` is a Ray cluster that cannot (Ray not installed, no cluster, no worker left). The UI
 turns them into `gr.Error`, the CLI into one line on stderr. Anything else is a bug. `show`
 puts a hostile value into a message; `check_integer` is every integer field's check, in one
 wording (`steps must be an integer, got '4'`, `frames must be at least 1, got 0`).
@@ -24,6 +25,10 @@ class ModelLoadError(RuntimeError):
 
 class RemoteError(RuntimeError):
     """The remote backend failed; the message names the remote and says what happened."""
+
+
+class ClusterError(RuntimeError):
+    """The Ray backend failed; the message names the cluster and says what happened."""
 
 
 def show(value: object) -> str:

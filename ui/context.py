@@ -1,8 +1,9 @@
 """What every handler shares: the server's model, the frame store, the backend, the output folder.
 
 Built once by app.py (`build_context`), which is where the model is loaded (never at import),
-or, with a remote, where the remote is asked which model it runs. The studio's backend option
-gives a handler the same context rendering elsewhere (`for_backend`), when the operator allows it.
+or, with a remote, where the remote is asked which model it runs, or, with a Ray cluster, where
+its workers load it. The studio's backend option gives a handler the same context rendering
+elsewhere (`for_backend`), when the operator allows it.
 """
 
 from dataclasses import dataclass, field, replace
@@ -13,6 +14,7 @@ from pipeline.errors import InputError, show
 from pipeline.frame_store import FrameStore
 from pipeline.model_choice import ModelChoice, load_or_demo, remote_choice
 from pipeline.presets import PRESETS, cache_root
+from pipeline.ray_backend import RayBackend
 from pipeline.remote import RemoteBackend, check_remote
 from pipeline.renderer import DEFAULT_BATCH
 from pipeline.uploads import sessions_root
@@ -74,7 +76,12 @@ class AppContext:
 
     def choose_model(self, name: str | None) -> ModelChoice:
         """The model `name` where this context renders: loaded here, or the remote's (checked)."""
-        return remote_choice(self.backend, name) if self.remote else load_or_demo(name)
+        if self.remote:
+            return remote_choice(self.backend, name)
+        if isinstance(self.backend, RayBackend):  # loaded on the cluster's workers, not here
+            self.backend.load(name)
+            return ModelChoice(name, name, "")
+        return load_or_demo(name)
 
     def _forget_a_remote(self) -> None:
         oldest = next(where for where, backend in self.backends.items() if where and backend is not self.backend)
@@ -87,12 +94,15 @@ def build_context(
     remote: str | None = None,
     token: str | None = None,
     remote_choice: bool = False,
+    ray: str | None = None,
 ) -> AppContext:
     """Load the model (or the demo model, with a notice), or name the remote's; open the frame store.
 
     With a remote and no `model`, the remote is asked which it runs (RemoteError when it cannot
     be reached); with a `model`, the app starts even while the remote is down, and every render
-    checks that the remote runs that model. `remote_choice` lets the studio's visitors pick a remote."""
+    checks that the remote runs that model. `remote_choice` lets the studio's visitors pick a remote.
+    With `ray` (a cluster address, see ray_backend.py), the cluster's workers load the model
+    (ClusterError when none can) and render one batch each."""
     store = FrameStore(cache or cache_root() / "frames")
     store.remove_orphans()  # what a killed server left: half-written frames, its pins
     clean_up()
@@ -106,6 +116,16 @@ def build_context(
             backend=backend,
             remote=backend.remote,
             backends={backend.remote: backend},
+            remote_choice=remote_choice,
+        )
+    if ray is not None:
+        backend = RayBackend(ray)
+        backend.load(model)
+        return AppContext(
+            model=ModelChoice(model, model, ""),
+            store=store,
+            backend=backend,
+            batch_size=backend.frames_per_call,
             remote_choice=remote_choice,
         )
     return AppContext(model=load_or_demo(model), store=store, backend=LocalBackend(), remote_choice=remote_choice)

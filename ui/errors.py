@@ -1,10 +1,10 @@
 """The one place where the pipeline's user-facing errors become `gr.Error` popups.
 
 `InputError` (bad input: the message names the field and value), `ModelLoadError` and
-`RemoteError` (the remote backend failed; the message names it) reach the user as `gr.Error`
-with that message, in the page's words (`page_wording`: keyframes counted from 1); anything else
-is a bug and keeps its traceback. A quiet check while the user types shows its message under the
-rows instead, the field it names outlined (`field_error_html`).
+`RemoteError` and `ClusterError` (the remote or Ray backend failed; the message names it) reach
+the user as `gr.Error` with that message, in the page's words (`page_wording`: keyframes counted
+from 1); anything else is a bug and keeps its traceback. A quiet check while the user types shows
+its message under the rows instead, the field it names outlined (`field_error_html`).
 """
 
 import functools
@@ -16,11 +16,15 @@ from typing import TypeVar
 
 import gradio as gr
 
-from pipeline.errors import InputError, ModelLoadError, RemoteError
+from pipeline.errors import ClusterError, InputError, ModelLoadError, RemoteError
 
 F = TypeVar("F", bound=Callable)
-USER_ERRORS = (InputError, ModelLoadError, RemoteError)
-TITLES = {ModelLoadError: "Model not available", RemoteError: "Remote not available"}
+USER_ERRORS = (InputError, ModelLoadError, RemoteError, ClusterError)
+TITLES = {
+    ModelLoadError: "Model not available",
+    RemoteError: "Remote not available",
+    ClusterError: "Ray cluster not available",
+}
 
 
 def as_gr_error(exc: Exception) -> gr.Error:

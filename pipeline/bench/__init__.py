@@ -11,6 +11,7 @@ and writes every number as JSON (see the README's "Performance").
     processes.py  whole-process runs: the CLI (cold, all cached) and the peer's walk()
     smooth.py     smoothness of uniform, even and spline renders, and the even probe's cost
     table.py      the results as one table
+    ray_scaling.py  the Ray backend: frames/s with 1 and 2 workers (python -m pipeline.bench.ray_scaling)
 """
 
 from .cli import main
