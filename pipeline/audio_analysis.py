@@ -101,8 +101,9 @@ def _decode(data: bytes, name: str) -> np.ndarray:
     except InputError:
         raise
     except (soundfile.SoundFileError, RuntimeError, ValueError, EOFError, OverflowError) as exc:
+        detail = str(exc).split(": ", 1)[-1][:120]  # libsndfile's reason, without its name for the buffer
         raise InputError(
-            f"{name}: not an audio file we can read ({', '.join(AUDIO_FORMATS)}), or damaged ({exc})"
+            f"{name}: not an audio file we can read ({', '.join(AUDIO_FORMATS)}), or damaged ({detail})"
         ) from None
     mono = samples.mean(axis=1)  # (S,)
     if mono.size == 0 or not np.isfinite(mono).all():
