@@ -23,6 +23,7 @@ from .presets import cache_root
 
 MAX_AUDIO_BYTES = 200 * 2**20  # a 10-minute 44.1 kHz stereo WAV is 106 MB
 AUDIO_FORMATS = ("WAV", "FLAC", "OGG", "MP3")  # libsndfile's major formats we accept
+MIN_AUDIO_SECONDS = 0.1  # shorter holds no beat, and is too short for the onset analysis's window
 SAMPLE_RATE = 22050  # librosa's default: beats and onsets need no more
 ONSET_HOP = 512  # samples per onset-strength value (23 ms), librosa's default
 PEAK_HOP = 128  # samples per peak value (5.8 ms): finer than a frame at 120 fps
@@ -119,6 +120,8 @@ def _decode(data: bytes, name: str) -> np.ndarray:
 def _check_duration(seconds: float, name: str) -> None:
     if seconds <= 0:
         raise InputError(f"{name}: the file holds no sound (zero length)")
+    if seconds < MIN_AUDIO_SECONDS:
+        raise InputError(f"{name}: the track is {seconds:.3f} s long; a soundtrack needs at least {MIN_AUDIO_SECONDS} s")
     most = limits().max_audio_seconds
     if seconds > most:
         raise InputError(
