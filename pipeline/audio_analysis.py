@@ -121,7 +121,9 @@ def _check_duration(seconds: float, name: str) -> None:
     if seconds <= 0:
         raise InputError(f"{name}: the file holds no sound (zero length)")
     if seconds < MIN_AUDIO_SECONDS:
-        raise InputError(f"{name}: the track is {seconds:.3f} s long; a soundtrack needs at least {MIN_AUDIO_SECONDS} s")
+        raise InputError(
+            f"{name}: the track is {seconds:.3f} s long; a soundtrack needs at least {MIN_AUDIO_SECONDS} s"
+        )
     most = limits().max_audio_seconds
     if seconds > most:
         raise InputError(
