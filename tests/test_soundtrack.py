@@ -171,3 +171,16 @@ def test_rendered_mp4_carries_the_track_as_aac_as_long_as_the_video(track_folder
     gif = run_cli("render", project, "--out", tmp_path / "video.gif", "--cache", tmp_path / "cache")
     assert gif.returncode == 0, gif.stderr
     assert not list(tmp_path.glob(".tmp-*"))  # the silent temporary went
+
+
+@pytest.mark.slow
+def test_analyze_audio_through_gradio_client(track_folder, tmp_path, demo_server):
+    from gradio_client import Client, handle_file
+
+    client = Client(demo_server.url, analytics_enabled=False, verbose=False)
+    result = client.predict(audio=handle_file(str(track_folder / "clicks.wav")), api_name="/analyze_audio")
+    assert set(result) == {"duration", "tempo", "beats"}
+    assert abs(result["tempo"] - BPM) <= 0.05 * BPM and len(result["beats"]) == len(CLICKS)
+    (tmp_path / "notes.wav").write_text("not a sound")
+    with pytest.raises(Exception, match="audio: not an audio file we can read"):
+        client.predict(audio=handle_file(str(tmp_path / "notes.wav")), api_name="/analyze_audio")
