@@ -19,6 +19,7 @@ from cli import main_json, run_cli, run_main
 from conftest import write_project
 
 from pipeline.beat_keyframes import fit_to_audio, on_beats, snap_to_beats, with_frames
+from pipeline.bundle import opened_project, write_bundle
 from pipeline.errors import InputError
 from pipeline.project import load_project
 from pipeline.timeline import plan_timeline, segment_fractions
@@ -103,6 +104,17 @@ def test_another_track_with_even_timing_rerenders_nothing(track_folder, tmp_path
     assert [p.key for p in plan_timeline(second)] == [p.key for p in first]
     timed = load_project(project_with(tmp_path, timing="audio"))
     assert [p.key for p in plan_timeline(timed)] != [p.key for p in first]
+
+
+def test_a_bundle_carries_the_track(track_folder, tmp_path):
+    project = load_project(project_with(track_folder, timing="audio"))
+    bundle = write_bundle(project, tmp_path / "song-project.zip")
+    with opened_project(bundle) as opened:
+        assert (
+            opened.audio.sha256 == project.audio.sha256
+            and opened.audio.path.read_bytes() == (track_folder / "clicks.wav").read_bytes()
+        )
+        assert [p.key for p in plan_timeline(opened)] == [p.key for p in plan_timeline(project)]
 
 
 def truncated_flac(folder: Path) -> None:
