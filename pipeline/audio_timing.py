@@ -10,9 +10,14 @@ frame count is unchanged; a segment over silence (or past the track's end) steps
 the beats as (fractional) frame positions, and the tempo.
 """
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .audio_track import AudioTrack
+
+if TYPE_CHECKING:
+    from .project import Project
 
 
 def frame_times(track: AudioTrack, fps: int, frames: np.ndarray) -> np.ndarray:
@@ -38,11 +43,15 @@ def audio_fractions(track: AudioTrack, fps: int, first: int, last: int) -> list[
     return [float(t) for t in fractions]
 
 
-def audio_lane(track: AudioTrack, fps: int, frame_count: int) -> dict:
-    """{"peaks": [0..1 per frame], "beats": [frame positions], "tempo": bpm} over the project's frames.
+def audio_lane(project: "Project") -> dict | None:
+    """{"peaks": [0..1 per frame], "beats": [frame positions], "tempo": bpm} over the project's
+    frames, None without a soundtrack.
 
     A frame's peak is the largest |sample| of the track between it and the next frame (0 past
     the track's end); beats before frame 0 or after the last frame are left out."""
+    track, fps, frame_count = project.audio, project.fps, project.frame_count
+    if track is None:
+        return None
     analysis = track.analysis
     edges = frame_times(track, fps, np.arange(frame_count + 1)) * analysis.peak_rate  # peak-value positions
     starts = np.clip(np.floor(edges[:-1]).astype(np.int64), 0, analysis.peaks.size)

@@ -18,6 +18,7 @@ import soundfile
 from cli import main_json, run_cli, run_main
 from conftest import write_project
 
+from pipeline.audio_timing import audio_lane
 from pipeline.beat_keyframes import fit_to_audio, on_beats, snap_to_beats, with_frames
 from pipeline.bundle import opened_project, write_bundle
 from pipeline.errors import InputError
@@ -94,6 +95,17 @@ def test_audio_timing_steps_right_after_the_clicks_and_rerenders_only_changed_t(
     timed_keys = [p.key for p in plan_timeline(timed)]
     assert (even_keys[0], even_keys[40]) == (timed_keys[0], timed_keys[40])
     assert even_keys[20] != timed_keys[20]
+
+
+def test_the_timelines_audio_lane_has_a_peak_per_frame_and_the_beats_in_frames(track_folder):
+    project = load_project(project_with(track_folder, [KEYFRAMES[0], {**KEYFRAMES[1], "frame": 55}]))
+    lane = audio_lane(project)
+    assert len(lane["peaks"]) == 56 and abs(lane["tempo"] - BPM) <= 0.05 * BPM
+    loud = [i for i, p in enumerate(lane["peaks"]) if p > 0.5]
+    assert loud == [int(c * FPS) for c in CLICKS]  # the frame each click plays in; silence between
+    assert lane["peaks"][48:] == [0.0] * 8  # past the track's end (6 s)
+    assert np.abs(np.array(lane["beats"]) - CLICKS * FPS).max() < 1
+    assert audio_lane(load_project(write_project(track_folder / "silent.json", KEYFRAMES))) is None
 
 
 def test_another_track_with_even_timing_rerenders_nothing(track_folder, tmp_path):
