@@ -163,6 +163,8 @@ def test_bad_tracks_are_refused_naming_the_file(tmp_path, make, audio, message):
 def test_too_long_a_track_and_audio_timing_without_one_are_refused(track_folder, set_limits):
     with pytest.raises(InputError, match='timing "audio" needs a soundtrack'):
         load_project(write_project(track_folder / "silent.json", KEYFRAMES, timing="audio"))
+    with pytest.raises(InputError, match='timing "audio" and spacing "even" both choose'):
+        load_project(project_with(track_folder, timing="audio", spacing="even"))
     set_limits(max_audio_seconds=5)
     with pytest.raises(InputError, match=r"6.0 s long, over the limit of 5 s \(SDVC_MAX_AUDIO_SECONDS\)"):
         load_project(project_with(track_folder))
