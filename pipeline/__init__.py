@@ -12,6 +12,10 @@ errors.py            InputError / ModelLoadError / RemoteError, show(), check_in
 presets.py           model presets and scheduler names (plain data)
 styles.py            style presets around a keyframe's prompt
 keyframe_image.py    a keyframe's own picture: found, checked, hashed, fitted to the frame
+audio_analysis.py    a soundtrack's duration, tempo, beats, onsets and peaks (librosa), cached by content
+audio_track.py       the project's soundtrack field: its file checked, hashed and analysed, its start
+audio_timing.py      the soundtrack on the frames: audio-timed t, the timeline's audio lane
+beat_keyframes.py    keyframes on every N-th beat, snapped to beats, or the last at the track's end
 conditioning.py      a keyframe encoded into named tensors; blend two; save and load the file
 conditioning_fit.py  whether a conditioning fits the model, or the other end of a segment
 safetensors_file.py  the hostile-safe .safetensors format and its render-settings metadata
@@ -32,7 +36,7 @@ candidates.py        one prompt row from several seeds, for the user to pick
 inbetweens.py        in-betweens of two conditioning files (/interpolate)
 frame_store.py       rendered frames on disk under their key: pins, eviction, stale positions
 atomic_write.py      write to a temporary, rename into place; delete a crash's orphans
-video.py             frames to an mp4 or GIF
+video.py             frames to an mp4 (with its soundtrack as AAC) or GIF
 export.py            render what is missing, then write the video
 models.py            load a model once per process; its pipelines per scheduler
 demo_model.py        the tiny random-weight demo model, built here
@@ -41,7 +45,7 @@ model_choice.py      the model asked for, or the demo model with a notice; the m
 service.py           the API endpoints' operations, each checking its input once
 uploads.py           uploaded pictures, checked and kept per browser session
 workspace.py         a fresh folder per request for the files handed out; old ones pruned
-__main__.py          the CLI: python -m pipeline render|status
+__main__.py          the CLI: python -m pipeline render|status|audio
 bench/               the benchmark: python -m pipeline.bench (its __init__.py lists its files)
 """
 

@@ -1,9 +1,10 @@
-"""The command line: `python -m pipeline render|status PROJECT.json ...`.
+"""The command line: `python -m pipeline render|status PROJECT.json ...`, `python -m pipeline audio FILE`.
 
     python -m pipeline render project.json --out video.mp4 [--cache DIR] [--store-limit SIZE] [--json]
         [--offload] [--[no-]attention-slicing] [--[no-]vae-slicing] [--[no-]vae-tiling]
         [--remote URL_OR_SPACE_ID [--hf-token-env VAR]] [--ray [ADDRESS] [--ray-workers N]]
     python -m pipeline status project.json [--cache DIR] [--json]
+    python -m pipeline audio song.mp3 [--fps N] [--json]
 
 Bad input exits with status 2 and one line on stderr; a model that cannot load or a remote that
 fails (unreachable, gone mid-render, another model), status 1. With --remote, the model work
@@ -26,6 +27,7 @@ from typing import NoReturn
 
 from tqdm import tqdm
 
+from .audio_track import load_audio_upload
 from .backends import Backend, LocalBackend
 from .bundle import opened_project
 from .errors import ClusterError, InputError, ModelLoadError, RemoteError, check_integer
@@ -34,7 +36,7 @@ from .frame_store import FrameStore
 from .limits import Limits, env_var, format_bytes, parse_bytes
 from .memory import ModelOptions
 from .presets import cache_root
-from .project import Project
+from .project import MAX_FPS, Project
 from .ray_backend import LOCAL, RayBackend
 from .remote import RemoteBackend, token_from_env
 from .smoothness import segment_scores
@@ -100,7 +102,15 @@ def _parser() -> argparse.ArgumentParser:
     for command in (render, status):
         command.add_argument("--cache", type=Path, help="frame store folder (default: the user cache)")
         command.add_argument("--json", action="store_true", help="end with one JSON line on stdout")
+    _add_audio_command(commands)
     return parser
+
+
+def _add_audio_command(commands: argparse._SubParsersAction) -> None:
+    audio = commands.add_parser("audio", help="a soundtrack's duration, tempo and beats")
+    audio.add_argument("file", type=Path, help="audio file (WAV, FLAC, OGG or MP3)")
+    audio.add_argument("--fps", type=int, default=8, help="frame rate for the beats' frames (default 8)")
+    audio.add_argument("--json", action="store_true", help="end with one JSON line on stdout")
 
 
 def project_id(path: Path) -> str:
@@ -235,6 +245,16 @@ def _status(args: argparse.Namespace) -> dict:
     }
 
 
+def _audio(args: argparse.Namespace) -> dict:
+    """The track's analysis, and the frame of each beat at --fps (the nearest frame)."""
+    fps = check_integer(args.fps, "--fps", 1, MAX_FPS)
+    summary = load_audio_upload(args.file, f"audio file {args.file}").summary()
+    beat_frames = [round(b * fps) for b in summary["beats"]]
+    print(f"{args.file}: {summary['duration']:.2f} s, {summary['tempo']:.1f} BPM, {len(beat_frames)} beats")
+    print(f"beats at {fps} fps: frames " + " ".join(map(str, beat_frames)))
+    return {**summary, "fps": fps, "beat_frames": beat_frames}
+
+
 def _print_error(exc: Exception) -> None:
     """One line on stderr, even when a value in the message holds a line break."""
     print("error: " + " ".join(str(exc).splitlines()), file=sys.stderr)
@@ -250,7 +270,7 @@ def _quiet_libraries() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        result = _render(args) if args.command == "render" else _status(args)
+        result = {"render": _render, "status": _status, "audio": _audio}[args.command](args)
     except InputError as exc:
         _print_error(exc)
         return 2

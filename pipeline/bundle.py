@@ -56,6 +56,8 @@ def project_files(project: Project) -> list[tuple[Where, Path]]:
     for i, keyframe in enumerate(project.keyframes):
         if keyframe.image is not None and keyframe.image.path is not None:
             files.append((("keyframes", i, "image"), keyframe.image.path))
+    if project.audio is not None:
+        files.append((("audio", "path"), project.audio.path))
     return files
 
 

@@ -1,7 +1,7 @@
 """Exporting a project: render whatever frames are missing, then write every frame to a video.
 
 The one path from a project to a video file, shared by the CLI, the app's `/render_project`
-endpoint and the studio's "Create video" button.
+endpoint and the studio's "Create video" button. An mp4 carries the project's soundtrack.
 """
 
 from collections.abc import Callable
@@ -52,5 +52,5 @@ def export_video(
             project, store, backend, batch_size=batch_size, project_id=project_id, progress=progress
         )
         # 3. Write every frame of the timeline, in order.
-        video = write_video(iter_project_frames(project, store), out, project.fps)
+        video = write_video(iter_project_frames(project, store), out, project.fps, audio=project.audio)
     return Export(report, video)

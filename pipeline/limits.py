@@ -1,4 +1,5 @@
-"""Resource limits: image size, steps, frames, prompt length, uploads and disk, for a public Space.
+"""Resource limits: image size, steps, frames, prompt length, uploads, disk and soundtrack length, for
+a public Space.
 
 One frozen `Limits`, read once per process from the environment by `limits()`: each field
 `name` is overridden by `SDVC_<NAME>` (`SDVC_MAX_SIDE=768`, `SDVC_STORE_BYTES=10G`). Every
@@ -34,6 +35,7 @@ class Limits:
     max_upload_bytes: int = 16 * MIB  # one uploaded file; an SDXL conditioning at 1024 px is 2 MB
     max_project_bytes: int = MIB  # one project file; real ones are a few KB
     store_bytes: int = 2 * GIB  # the frame store on disk; least recently used frames go beyond it
+    max_audio_seconds: int = 600  # a project's soundtrack (10 min); its analysis takes about 1 s a minute
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Limits":

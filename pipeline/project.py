@@ -4,7 +4,9 @@ A project file is JSON (see DESIGN.md). `parse_project` turns its decoded data i
 dataclasses or raises `InputError` naming the first field that is wrong. Unknown fields are
 errors; optional fields take the model preset's defaults. A keyframe's optional `"image"` is a
 picture file relative to the project file (checked and hashed by keyframe_image.py), so only
-`load_project`, or `parse_project` given the project's folder, accepts it.
+`load_project`, or `parse_project` given the project's folder, accepts it; so is the optional
+soundtrack, `"audio": {"path", "start"}` (audio_track.py), which `"timing": "audio"` times the
+in-betweens to.
 """
 
 import json
@@ -12,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .audio_track import AudioTrack, load_audio_track
 from .errors import InputError, check_integer, show
 from .interpolation import EASINGS, INTERPOLATIONS
 from .keyframe_image import KeyframeImage, load_keyframe_image
@@ -21,6 +24,7 @@ from .styles import STYLES
 
 MAX_SEED = 2**63 - 1
 MAX_FPS = 120
+TIMINGS = ("even", "audio")  # in-betweens' t: even steps, or advancing with the soundtrack's onsets
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,8 @@ class Project:
     interpolation: str = "lerp"  # how text embeddings travel; noise always uses slerp
     spacing: str = "uniform"  # "even": each segment's t chosen so neighbouring frames are equally far apart
     path: str = "straight"  # "spline": a smooth curve through the keyframes (PATHS)
+    audio: AudioTrack | None = None  # the soundtrack, from `audio.start` at frame 0
+    timing: str = "even"  # "audio": in-betweens' t follows the soundtrack's onset strength
 
     @property
     def frame_count(self) -> int:
@@ -88,6 +94,9 @@ class Project:
             "spacing": self.spacing,
             "path": self.path,
             "keyframes": [k.to_json() for k in self.keyframes],
+            # Only when set: files written before the soundtrack existed stay byte for byte the same.
+            **({"audio": self.audio.to_json()} if self.audio is not None else {}),
+            **({"timing": self.timing} if self.timing != "even" else {}),
         }
 
 
@@ -104,6 +113,8 @@ _PROJECT_FIELDS = {
     "spacing",
     "path",
     "keyframes",
+    "audio",
+    "timing",
 }
 SPACINGS = ("uniform", "even")  # how a segment's t values are chosen (timeline.segment_fractions)
 PATHS = ("straight", "spline")  # how conditionings travel between keyframes (frame_recipe.py)
@@ -242,6 +253,12 @@ def parse_project(data: Any, folder: Path | None = None) -> Project:
     for i, raw in enumerate(raw_keyframes):
         previous = keyframes[-1].frame if keyframes else None
         keyframes.append(parse_keyframe(raw, f"keyframes[{i}]", previous, folder))
+    timing = _choice(data, "timing", "", list(TIMINGS), "even")
+    audio = load_audio_track(data["audio"], folder) if data.get("audio") is not None else None
+    if timing == "audio" and audio is None:
+        raise InputError('timing "audio" needs a soundtrack: add "audio": {"path": ..., "start": 0.0}')
+    if timing == "audio" and data.get("spacing") == "even":  # both would choose the segments' t
+        raise InputError('timing "audio" and spacing "even" both choose the in-betweens\' t: pick one')
     return Project(
         settings=settings,
         keyframes=tuple(keyframes),
@@ -250,6 +267,8 @@ def parse_project(data: Any, folder: Path | None = None) -> Project:
         interpolation=_choice(data, "interpolation", "", list(INTERPOLATIONS), "lerp"),
         spacing=_choice(data, "spacing", "", SPACINGS, "uniform"),
         path=_choice(data, "path", "", PATHS, "straight"),
+        audio=audio,
+        timing=timing,
     )
 
 

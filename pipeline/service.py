@@ -8,6 +8,7 @@
     encode(...)          one keyframe's conditioning file, no image      } what a remote backend
     render_batch(...)    a batch file of frames' conditioning to PNGs    } calls (see remote.py)
     server_info(...)     the model and versions this server renders with }
+    analyze_audio(...)   an uploaded soundtrack's duration, tempo and beat times
 
 Every file written goes into a fresh request folder (`workspace.request_dir`); every user
 mistake raises InputError naming the parameter and the value.
@@ -22,6 +23,7 @@ from typing import Any
 from PIL import Image
 
 from .atomic_write import atomic_write
+from .audio_track import load_audio_upload
 from .backends import Backend
 from .bundle import opened_project
 from .candidates import candidate_keyframes, render_candidates
@@ -174,3 +176,8 @@ def render_batch(batch: Path, model: str, backend: Backend, out_dir: Path | None
 def server_info(model: str, backend: Backend, remote: str = "") -> dict[str, Any]:
     """The model and versions this server renders with (and the remote it renders on), for a client to check."""
     return describe_server(model, backend.rendered, remote)
+
+
+def analyze_audio(upload: Path) -> dict[str, Any]:
+    """{"duration", "tempo", "beats"} (seconds) of an uploaded audio file, checked as hostile."""
+    return load_audio_upload(Path(upload), "audio").summary()

@@ -18,6 +18,7 @@ import itertools
 from dataclasses import dataclass
 from enum import Enum
 
+from .audio_timing import audio_fractions
 from .frame_recipe import FrameRecipe, KeyframeInput, PlannedFrame, frame_key, keyframe_recipe
 from .interpolation import ease
 from .project import Keyframe, Project, RenderSettings
@@ -92,8 +93,11 @@ def segment_fractions(
     """The t of each frame after `start` up to `end` (whose own frame is t = 1), eased.
 
     A planner that times a segment otherwise (to its span of a soundtrack, to even steps between
-    its frames) chooses its t here, from the segment's keyframes and the project. Even spacing:
+    its frames) chooses its t here, from the segment's keyframes and the project. Audio timing:
+    t follows the soundtrack's onsets (audio_timing.py). Even spacing:
     the t stored for the segment's inputs in `spacings`, None until it is probed."""
+    if project.timing == "audio":  # a soundtrack there (parse_project checks), spacing uniform
+        return [ease(t, project.easing) for t in audio_fractions(project.audio, project.fps, start.frame, end.frame)]
     uniform = uniform_fractions(project, start, end)
     if project.spacing == "uniform" or len(uniform) == 1:
         return uniform

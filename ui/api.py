@@ -1,5 +1,5 @@
-"""The published API: /generate, /interpolate, /candidates, /encode_image and /render_project, for
-`gradio_client`; and /encode, /render_batch and /server_info, which another instance's remote
+"""The published API: /generate, /interpolate, /candidates, /encode_image, /render_project and
+/analyze_audio, for `gradio_client`; and /encode, /render_batch and /server_info, which another instance's remote
 backend calls.
 
 /generate, /interpolate, /candidates, /encode_image, /encode and /render_batch are events on hidden
@@ -60,6 +60,11 @@ ENCODE_DOC = """A keyframe's conditioning file only (no image): the /generate pa
 RENDER_BATCH_DOC = """The images of a batch of frames, in order, rendered in one model call: batch is one
 .safetensors file of stacked conditioning tensors with the render settings as metadata (see
 pipeline/frame_batch.py). Used by another instance rendering through this one."""
+
+ANALYZE_AUDIO_DOC = """A soundtrack's analysis: {{"duration", "tempo", "beats"}}, the duration and beat times in
+seconds and the tempo in beats per minute (librosa). Parameter: audio (a WAV, FLAC, OGG or MP3 file sent
+with handle_file, at most {max_audio_seconds} s long, SDVC_MAX_AUDIO_SECONDS). The same file is analysed
+once: a second call is instant."""
 
 SERVER_INFO_DOC = """What this server renders with: app, version, model, render_version, demo_version,
 max_batch_frames, max_upload_bytes, frames_rendered (since it started) and remote (the remote it renders
@@ -151,6 +156,14 @@ def publish_api(ctx: AppContext) -> None:
             raise InputError("batch is missing: send a .safetensors frame batch file")
         paths = service.render_batch(Path(batch), model, ctx.backend)
         return [(str(p), f"{i + 1}/{len(paths)}") for i, p in enumerate(paths)]
+
+    @user_errors
+    def analyze_audio(audio: FileData | str | None) -> dict:
+        """A soundtrack's duration, tempo and beat times."""
+        path = audio.get("path") if isinstance(audio, dict) else audio
+        if not isinstance(path, str) or not path:
+            raise InputError("audio is missing: send an audio file with handle_file")
+        return service.analyze_audio(Path(path))
 
     def server_info() -> dict:
         """The model and versions this server renders with."""
@@ -287,4 +300,7 @@ def publish_api(ctx: AppContext) -> None:
         **gpu_queue,
     )
     gr.api(render_project, api_name="render_project", api_description=RENDER_PROJECT_DOC.format(**bounds), **gpu_queue)
+    gr.api(
+        analyze_audio, api_name="analyze_audio", api_description=ANALYZE_AUDIO_DOC.format(**bounds), concurrency_limit=2
+    )
     gr.api(server_info, api_name="server_info", api_description=SERVER_INFO_DOC, concurrency_limit=None)

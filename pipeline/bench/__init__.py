@@ -10,6 +10,7 @@ and writes every number as JSON (see the README's "Performance").
     runs.py       timed runs in this process: re-render story, renderer vs bare diffusers, mp4
     processes.py  whole-process runs: the CLI (cold, all cached) and the peer's walk()
     smooth.py     smoothness of uniform, even and spline renders, and the even probe's cost
+    soundtrack.py the soundtrack's analysis of a 3-minute track, cold and cached
     table.py      the results as one table
     ray_scaling.py  the Ray backend: frames/s with 1 and 2 workers (python -m pipeline.bench.ray_scaling)
 """

@@ -8,6 +8,7 @@
     6. peak memory of a whole CLI render (RSS; GPU memory on CUDA)
     7. with a peer folder: stable-diffusion-videos' walk() on the same model folder and frames
     8. smoothness of uniform, even and spline renders of one project, and the even probe's cost
+    9. the soundtrack's analysis of a 3-minute track, cold and cached (soundtrack.py)
 
 The model comes from models.py; runs.py has the timed runs in this process, processes.py the
 whole-process ones. Timings are medians of interleaved repeats after a warm-up, since the
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> dict:
     from ..frame_store import FrameStore
     from ..models import load_model
     from ..renderer import DEFAULT_BATCH, project_frames
-    from . import processes, runs, smooth
+    from . import processes, runs, smooth, soundtrack
 
     if args.peer_note:
         _progress(args.peer_note)
@@ -158,6 +159,9 @@ def run(args: argparse.Namespace) -> dict:
         _progress("smoothness: uniform, even, spline")
         three = runs.make_project(settings, [0, inbetweens + 1, 2 * inbetweens + 2])
         result["smoothness"] = smooth.smoothness_runs(three, work, backend, DEFAULT_BATCH, args.device)
+        # 9. The soundtrack's analysis of a 3-minute track, cold and cached.
+        _progress("soundtrack analysis (CLI process)")
+        result["audio"] = soundtrack.audio_analysis(work, env)
     result["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     result["targets"] = TARGETS
     result["checks"] = _checks(result)

@@ -91,6 +91,17 @@ def _rows(r: dict) -> list[tuple[str, str, str, str, str]]:
             f"probe: {sm['probe_fraction']:.2f}x of the even render",
         )
     )
+    if "audio" in r:
+        a = r["audio"]
+        rows.append(
+            (
+                f"9 audio analysis, {a['track_seconds'] // 60} min track",
+                f"cold {a['cold_seconds']:.2f} s, cached {a['cached_seconds']:.2f} s (whole process)",
+                "",
+                f"{_ratio(a['cold_seconds'], a['cached_seconds'])} faster cached",
+                f"tempo {a['tempo']:.1f} BPM (120)",
+            )
+        )
     return rows
 
 
