@@ -125,7 +125,8 @@ class FrameStore:
             # 2. Drafts first, then oldest first, skipping pinned frames, until the rest fits.
             pinned, drafts = self._pinned_keys(), self._draft_keys()
             removed = 0
-            for _, _, size, path in sorted((path.stem not in drafts, *frame) for *frame, path in frames):
+            order = sorted((path.stem not in drafts, mtime, size, path) for mtime, size, path in frames)
+            for _, _, size, path in order:
                 if total <= self.max_bytes:
                     break
                 if path.stem not in pinned:
