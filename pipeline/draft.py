@@ -39,18 +39,23 @@ def _half_side(side: int) -> int:
     return max(MIN_SIDE, side // 2 // 8 * 8)
 
 
+def cheaper_settings(settings: RenderSettings) -> RenderSettings:
+    """Drafts without a tiny decoder: half the width and height, half the steps."""
+    return replace(
+        settings,
+        width=_half_side(settings.width),
+        height=_half_side(settings.height),
+        steps=max(1, settings.steps // 2),
+    )
+
+
 def draft_settings(settings: RenderSettings) -> DraftSettings:
     """The final's settings with the tiny decoder, or, without one, a smaller size and fewer steps."""
     from .tiny_decoder import tiny_decoder_available
 
     if tiny_decoder_available(settings.model):
         return DraftSettings(replace(settings, decoder=TINY_DECODER), "")
-    cheaper = replace(
-        settings,
-        width=_half_side(settings.width),
-        height=_half_side(settings.height),
-        steps=max(1, settings.steps // 2),
-    )
+    cheaper = cheaper_settings(settings)
     notice = (
         f"no tiny decoder for model {settings.model!r} (offline and not cached, or a folder without tiny_vae/): "
         f"drafts render at {cheaper.width}x{cheaper.height} with {cheaper.steps} steps instead"

@@ -11,6 +11,7 @@ and writes every number as JSON (see the README's "Performance").
     processes.py  whole-process runs: the CLI (cold, all cached) and the peer's walk()
     smooth.py     smoothness of uniform, even and spline renders, and the even probe's cost
     table.py      the results as one table
+    drafts.py     --drafts: draft vs final per frame (mid-size through the renderer, sd-turbo's layout at 512²)
 """
 
 from .cli import main
