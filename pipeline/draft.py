@@ -3,9 +3,9 @@
 A draft renders the same recipe as its final (same keyframes, t, interpolation) under draft
 settings, with frame_recipe.DRAFT_TAG in its key, so a draft is never mistaken for a final and the
 keys of finals do not change. The draft settings are the final's with the tiny decoder
-(tiny_decoder.py) when the model has one; when it has none (offline and not cached, a folder
-without `tiny_vae/`), half the width and height (multiples of 8, at least 64) and half the steps
-(at least 1), with a notice saying so, never an error.
+(tiny_decoder.py) when the model has one and it is cheaper than the model's VAE; otherwise
+(offline and not cached, a folder without `tiny_vae/`, a toy-width VAE) half the width and height
+(multiples of 8, at least 64) and half the steps (at least 1), with a notice saying so, never an error.
 
 Per position the timeline shows the final when it is in the store, else the draft (state
 `draft`), else stale or missing. `iter_render_drafts` renders the drafts of positions that have
@@ -51,15 +51,16 @@ def cheaper_settings(settings: RenderSettings) -> RenderSettings:
 
 def draft_settings(settings: RenderSettings) -> DraftSettings:
     """The final's settings with the tiny decoder, or, without one, a smaller size and fewer steps."""
-    from .tiny_decoder import tiny_decoder_available
+    from .tiny_decoder import tiny_decoder_available, tiny_decoder_pays
 
-    if tiny_decoder_available(settings.model):
+    if not tiny_decoder_pays(settings.model):
+        why = f"model {settings.model!r} has a VAE lighter than a tiny decoder"
+    elif not tiny_decoder_available(settings.model):
+        why = f"no tiny decoder for model {settings.model!r} (offline and not cached, or a folder without tiny_vae/)"
+    else:
         return DraftSettings(replace(settings, decoder=TINY_DECODER), "")
     cheaper = cheaper_settings(settings)
-    notice = (
-        f"no tiny decoder for model {settings.model!r} (offline and not cached, or a folder without tiny_vae/): "
-        f"drafts render at {cheaper.width}x{cheaper.height} with {cheaper.steps} steps instead"
-    )
+    notice = f"{why}: drafts render at {cheaper.width}x{cheaper.height} with {cheaper.steps} steps instead"
     return DraftSettings(cheaper, notice)
 
 

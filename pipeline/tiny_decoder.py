@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 TAESD = "madebyollin/taesd"  # SD 1.x and 2.x latents
 TAESDXL = "madebyollin/taesdxl"  # SDXL latents
 FOLDER_DECODER = "tiny_vae"  # a model folder's own tiny decoder, in diffusers format
+FULL_VAE_WIDTH = 512  # the SD and SDXL VAEs' widest decoder block
 _RANDOM_SEED = 20261202  # the demo model's random tiny decoder, the same every time
 
 
@@ -38,14 +39,14 @@ def _offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes")
 
 
-def _model_index(model: str) -> dict:
-    """The model's model_index.json from its folder or the hub cache; {} when neither has it."""
+def _model_json(model: str, name: str) -> dict:
+    """A JSON file of the model (model_index.json, vae/config.json) from its folder or the hub cache; {} when neither has it."""
     from huggingface_hub import try_to_load_from_cache
 
     source = PRESETS[model].model_id if model in PRESETS else model
-    path = Path(source) / "model_index.json"
+    path = Path(source) / name
     if not path.is_file():
-        cached = try_to_load_from_cache(source, "model_index.json") if source.count("/") == 1 else None
+        cached = try_to_load_from_cache(source, name) if source.count("/") == 1 else None
         path = Path(cached) if isinstance(cached, str) else path
     try:
         return json.loads(path.read_text())
@@ -55,9 +56,22 @@ def _model_index(model: str) -> dict:
 
 def hub_decoder(model: str) -> str:
     """The hub repository of the tiny decoder for a model's latents."""
-    if model == "sdxl-turbo" or _model_index(model).get("_class_name") == "StableDiffusionXLPipeline":
+    if (
+        model == "sdxl-turbo"
+        or _model_json(model, "model_index.json").get("_class_name") == "StableDiffusionXLPipeline"
+    ):
         return TAESDXL
     return TAESD
+
+
+def tiny_decoder_pays(model: str) -> bool:
+    """Whether a tiny decoder is cheaper than the model's own VAE (not for a toy-width VAE).
+
+    TAESD's 64 channels decode SD's 512-channel VAE's latents at a tenth of the cost, but cost more
+    than a VAE of 64 channels or fewer (measured: the benchmark's mid-size model, 1.24x slower).
+    The demo model drafts with one anyway: it is what the tests run that path with."""
+    widths = _model_json(model, "vae/config.json").get("block_out_channels") or [FULL_VAE_WIDTH]
+    return model == DEMO or max(widths) >= FULL_VAE_WIDTH // 2
 
 
 @functools.cache  # one look-up (and at most one connection) per process and model

@@ -3,8 +3,9 @@
 Two measures, each in a few minutes on a 2-core CPU:
 
     mid-size   the `small` benchmark model at 256², through the project's renderer (LocalBackend):
-               finals, drafts with the folder's tiny decoder, and drafts without one (half the
-               size, half the steps), every frame new; and the full VAE's share of a final
+               finals, drafts with the folder's tiny decoder (which its narrow VAE makes slower:
+               draft.py then renders drafts the other way), and drafts without one (half the
+               size, half the steps, what its drafts are), every frame new; the VAE's share
     real-size  sd-turbo's layout (SD 2.1 UNet, SD VAE, TAESD-sized AutoencoderTiny) with random
                weights at 512², batch 1, 1 step, timed part by part: UNet step, full decode, tiny
                decode; final = UNet + VAE, draft = UNet + tiny, fallback draft = both at 256²
@@ -17,12 +18,13 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from ..backends import LocalBackend
 from ..draft import as_draft, cheaper_settings, draft_settings
 from ..frame_store import FrameStore
-from ..project import RenderSettings
+from ..project import TINY_DECODER, RenderSettings
 from ..renderer import render_frames, run_render
 from ..timeline import plan_timeline
 from .models import SIZES, model_name
@@ -72,13 +74,14 @@ def _per_frame(settings: RenderSettings, store: FrameStore, backend: LocalBacken
 def mid_size(device: str) -> dict:
     size = SIZES["small"]
     settings = RenderSettings(model_name(size), MID_SIDE, MID_SIDE, size.steps, 0.0, "euler")
-    tiny = draft_settings(settings).settings
+    tiny = replace(settings, decoder=TINY_DECODER)  # what draft_settings would take were it cheaper
     cheaper = cheaper_settings(settings)
     backend = LocalBackend()
     with tempfile.TemporaryDirectory() as folder:
         store = FrameStore(Path(folder))
         result = {
             "model": "small",
+            "draft_settings": draft_settings(settings).notice or "tiny decoder",
             "side": MID_SIDE,
             "steps": size.steps,
             "final": _per_frame(settings, store, backend, device, None),
@@ -162,7 +165,10 @@ def run_drafts(args: argparse.Namespace) -> dict:
     result = {"device": args.device, "mid_size": mid_size(args.device), "real_size": real_size(args.device)}
     result["goals"] = {
         "draft <= 0.35x final at 512² (real size)": result["real_size"]["draft_vs_final"] <= 0.35,
-        "draft <= 0.5x final at 256² (mid size)": result["mid_size"]["draft_vs_final"] <= 0.5,
+        "draft <= 0.5x final at 256² (mid size, as draft.py renders it)": min(
+            result["mid_size"]["draft_vs_final"], result["mid_size"]["draft_without_tiny_decoder_vs_final"]
+        )
+        <= 0.5,
         "draft without a tiny decoder <= 0.35x final at 512²": result["real_size"][
             "draft_without_tiny_decoder_vs_final"
         ]
@@ -180,6 +186,7 @@ def drafts_table(r: dict) -> str:
         f"    final {mid['final']['cost']:.3f}   draft (tiny decoder) {mid['draft']['cost']:.3f} "
         f"({mid['draft_vs_final']:.2f}x)   draft without one {mid['draft_without_tiny_decoder']['cost']:.3f} "
         f"({mid['draft_without_tiny_decoder_vs_final']:.2f}x)   full VAE share of a final {mid['vae_share_of_final']:.0%}",
+        f"    drafts of this model: {mid['draft_settings']}",
         f"  sd-turbo layout at {real['side']}², 1 step, batch 1, part by part:",
         f"    final {real['final']:.2f}   draft {real['draft']:.2f} ({real['draft_vs_final']:.2f}x)   "
         f"draft without a tiny decoder {real['draft_without_tiny_decoder']:.2f} "
