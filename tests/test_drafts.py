@@ -82,3 +82,13 @@ def test_eviction_takes_drafts_before_older_finals(tmp_path):
     assert store.evict() == 1
     assert not any(store.has(key) for key in drafts) and all(store.has(key) for key in finals)
     assert json.dumps(sorted((tmp_path / "drafts").iterdir())) == "[]"
+
+
+def test_a_narrow_vae_drafts_smaller_rather_than_with_a_slower_tiny_decoder(tmp_path):
+    (tmp_path / "vae").mkdir()
+    (tmp_path / "vae" / "config.json").write_text(json.dumps({"block_out_channels": [32, 32, 64, 64]}))
+    (tmp_path / "tiny_vae").mkdir()
+    (tmp_path / "tiny_vae" / "config.json").write_text("{}")  # a tiny decoder is there, but costs more
+    draft = draft_settings(parse_settings({"model": str(tmp_path), "width": 256, "height": 256, "steps": 2}))
+    assert (draft.settings.decoder, draft.settings.width, draft.settings.steps) == ("vae", 128, 1)
+    assert "lighter than a tiny decoder" in draft.notice
