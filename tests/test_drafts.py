@@ -92,3 +92,17 @@ def test_a_narrow_vae_drafts_smaller_rather_than_with_a_slower_tiny_decoder(tmp_
     draft = draft_settings(parse_settings({"model": str(tmp_path), "width": 256, "height": 256, "steps": 2}))
     assert (draft.settings.decoder, draft.settings.width, draft.settings.steps) == ("vae", 128, 1)
     assert "lighter than a tiny decoder" in draft.notice
+
+
+def test_a_draft_batch_for_a_remote_carries_its_decoder(tmp_path, demo_model_dir):
+    from pipeline.backends import LocalBackend
+    from pipeline.frame_batch import load_batch, save_batch
+    from pipeline.project import Keyframe
+
+    settings = parse_settings({"model": "demo"})
+    draft = draft_settings(settings).settings
+    tensors = LocalBackend().encode(draft.for_encoding(), Keyframe(0, "a fox", seed=1)).tensors
+    received = load_batch(save_batch(draft, [tensors], tmp_path / "b.safetensors"))
+    assert received[0].settings == draft and received[0].settings.decoder == TINY_DECODER
+    final = load_batch(save_batch(settings, [tensors], tmp_path / "f.safetensors"))  # files of finals as before
+    assert final[0].settings == settings
