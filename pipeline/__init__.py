@@ -27,6 +27,8 @@ timeline.py          the project's planner: which keyframes and t make each fram
 spacing.py           even spacing: the cumulative distance inverted into t on a grid; t stored by inputs
 probe.py             even spacing's probe: a segment's uniform frames, cheaply, measured into its t
 smoothness.py        how evenly a segment changes: neighbour SSIM distances, 1 - Gini, mean, max jump
+draft.py             drafts: cheap previews under their own keys, shown until finals exist
+tiny_decoder.py      the tiny decoder (TAESD-sized AutoencoderTiny) drafts decode with
 renderer.py          the render core (pin, find missing, encode, batch, write, evict, report)
 backends.py          the Backend protocol; LocalBackend: the model in this process
 remote.py            RemoteBackend: the model work on another instance, through its API

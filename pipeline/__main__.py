@@ -1,6 +1,6 @@
 """The command line: `python -m pipeline render|status PROJECT.json ...`, `python -m pipeline audio FILE`.
 
-    python -m pipeline render project.json --out video.mp4 [--cache DIR] [--store-limit SIZE] [--json]
+    python -m pipeline render project.json --out video.mp4 [--cache DIR] [--store-limit SIZE] [--json] [--draft]
         [--offload] [--[no-]attention-slicing] [--[no-]vae-slicing] [--[no-]vae-tiling]
         [--remote URL_OR_SPACE_ID [--hf-token-env VAR]] [--ray [ADDRESS] [--ray-workers N]]
     python -m pipeline status project.json [--cache DIR] [--json]
@@ -30,6 +30,7 @@ from tqdm import tqdm
 from .audio_track import load_audio_upload
 from .backends import Backend, LocalBackend
 from .bundle import opened_project
+from .draft import draft_settings, plan_drafts
 from .errors import ClusterError, InputError, ModelLoadError, RemoteError, check_integer
 from .export import check_video_path, export_video
 from .frame_store import FrameStore
@@ -43,7 +44,13 @@ from .smoothness import segment_scores
 from .timeline import FrameState, plan_timeline, segment_status
 from .video import FORMATS
 
-_STATE_CHARS = {FrameState.KEYFRAME: "K", FrameState.RENDERED: "#", FrameState.MISSING: ".", FrameState.STALE: "~"}
+_STATE_CHARS = {
+    FrameState.KEYFRAME: "K",
+    FrameState.RENDERED: "#",
+    FrameState.MISSING: ".",
+    FrameState.STALE: "~",
+    FrameState.DRAFT: "d",
+}
 
 
 def _size(text: str) -> int:
@@ -70,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("project", type=Path, help="project JSON file or bundle (.zip)")
     render.add_argument("--out", type=Path, required=True, help="video file to write (.mp4 or .gif)")
     render.add_argument("--batch", type=int, default=8, help="frames per model call (default 8)")
+    render.add_argument(
+        "--draft",
+        action="store_true",
+        help="a quick preview: drafts (tiny decoder) of the frames with no final; the video shows finals where they exist",
+    )
     memory = render.add_argument_group("memory options for small GPUs (default: what helps on this device)")
     memory.add_argument("--offload", action="store_true", help="keep each model on the CPU until it runs (CUDA)")
     for flag, what in (
@@ -184,6 +196,8 @@ def _render_project(args: argparse.Namespace, project: Project) -> dict:
 
 
 def _render_with(args: argparse.Namespace, project: Project, store: FrameStore, backend: Backend) -> dict:
+    if args.draft and (notice := draft_settings(project.settings).notice):
+        print(f"note: {notice}", file=sys.stderr)
     # A Ray cluster takes one --batch per worker at a time.
     batch = backend.frames_per_call if isinstance(backend, RayBackend) else args.batch
     with tqdm(total=0, unit="frame", desc="render", disable=None, file=sys.stderr) as bar:
@@ -200,6 +214,7 @@ def _render_with(args: argparse.Namespace, project: Project, store: FrameStore, 
             batch_size=batch,
             project_id=project_id(args.project),
             progress=progress,
+            draft=args.draft,
         )
     report = export.report
     evicted = f"; evicted {report.evicted} least recently used frames" if report.evicted else ""
@@ -216,17 +231,19 @@ def _status(args: argparse.Namespace) -> dict:
     store = _open_store(args.cache)
     with opened_project(args.project) as project:
         plans = plan_timeline(project, store.spacings)
-    states = store.states(plans, project_id(args.project))
+    states = store.states(plans, project_id(args.project), plan_drafts(project, plans))
     summary = segment_status(project, states)
     measured = segment_scores(store, plans, [s.segment for s in summary])  # None until all rendered
     for s, m in zip(summary, measured, strict=True):
         seg = s.segment
         smooth = f"  smoothness {m.smoothness:.3f}, max jump {m.max_jump:.2f}" if m else ""
         print(f"segment {seg.index}: frames {seg.first}-{seg.last}  {s.rendered}/{s.total} rendered  {s.state}{smooth}")
-    print("frames: " + "".join(_STATE_CHARS[s] for s in states) + "   (K keyframe, # rendered, ~ stale, . missing)")
+    legend = "(K keyframe, # rendered, d draft, ~ stale, . missing)"
+    print("frames: " + "".join(_STATE_CHARS[s] for s in states) + f"   {legend}")
     return {
         "frames_total": len(plans),
         "rendered": sum(s in (FrameState.RENDERED, FrameState.KEYFRAME) for s in states),
+        "drafts": states.count(FrameState.DRAFT),  # frames showing a draft: they have no final yet
         "stale": states.count(FrameState.STALE),
         "missing": states.count(FrameState.MISSING),
         "segments": [
@@ -235,6 +252,7 @@ def _status(args: argparse.Namespace) -> dict:
                 "first": s.segment.first,
                 "last": s.segment.last,
                 "rendered": s.rendered,
+                "drafts": s.drafts,
                 "total": s.total,
                 "state": s.state,
                 **(m.as_dict() if m else dict.fromkeys(("smoothness", "consistency", "max_jump"))),

@@ -93,9 +93,10 @@ class LocalBackend:
 
         from .conditioning import TIME_IDS
         from .models import load_model
+        from .tiny_decoder import decoding_pipelines
 
         model = load_model(settings.model, self.options)
-        pipe = model.pipelines[settings.scheduler]
+        pipe = decoding_pipelines(model, settings.decoder)[settings.scheduler]
         batch = {
             name: torch.cat([f[name] for f in frames]).to(model.device, model.dtype)
             for name in frames[0]

@@ -32,7 +32,7 @@ from .errors import InputError
 from .interpolation import INTERPOLATIONS, catmull_rom, lerp, on_sphere, slerp
 from .keyframe_image import KeyframeImage
 from .limits import limits
-from .project import MAX_SEED, Keyframe, RenderSettings
+from .project import FULL_DECODER, MAX_SEED, Keyframe, RenderSettings
 from .safetensors_file import metadata_number, read_safetensors, settings_from_metadata, settings_metadata
 from .styles import STYLES, apply_style
 
@@ -61,6 +61,7 @@ class Conditioning:
             steps=int(m["steps"]),
             guidance=float(m["guidance"]),
             scheduler=m["scheduler"],
+            decoder=m.get("decoder", FULL_DECODER),  # a draft batch's (safetensors_file.settings_metadata)
         )
 
     @property

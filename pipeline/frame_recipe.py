@@ -16,7 +16,7 @@ both of its segments, and the same as `/generate` gives for it.
 
 Keys of existing stores never change (tests/test_frame_keys.py pins some). A new input that
 decides pixels joins the key as a `tag`, hashed only when present: `/interpolate`'s frames
-carry ("kind", "inbetween"); a draft render (#15) would carry its own, so a draft is never
+carry ("kind", "inbetween"); a draft (draft.py) carries DRAFT_TAG, so a draft is never
 mistaken for a final. A frame on a spline path (#18) is also shaped by the keyframes `before`
 start and `after` end (None at the ends of the timeline): `sources` lists them, `mix` blends
 them (conditioning.blend_spline), and the key hashes `path`, `before` and `after` only for a
@@ -26,7 +26,7 @@ spline, so the keys of straight-path frames never change; the core encodes whate
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .presets import DEMO, DEMO_VERSION
@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # tensors are only touched through their methods: planning st
     from .conditioning import Conditioning
 
 RENDER_VERSION = 1  # bump when a change to rendering changes pixels for the same inputs
+DRAFT_TAG = ("quality", "draft")  # in a draft's recipe (draft.py): its own key, evicted first
 _KEY_FIELDS = {"render_version", "settings", "demo", "start", "end", "t", "interpolation", "path", "before", "after"}
 STRAIGHT, SPLINE = PATHS
 
@@ -54,7 +55,9 @@ class KeyframeInput:
         return self.keyframe.inputs()
 
     def conditioning(self, settings: RenderSettings, backend: "Backend") -> "Conditioning":
-        return self.encoded if self.encoded is not None else backend.encode(settings, self.keyframe)
+        if self.encoded is not None:
+            return self.encoded
+        return backend.encode(settings.for_encoding(), self.keyframe)
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,6 +120,10 @@ class FrameRecipe:
             raise ValueError(f"tags {sorted(clashing)} would overwrite a key field")
 
     @property
+    def is_draft(self) -> bool:
+        return DRAFT_TAG in self.tags
+
+    @property
     def sources(self) -> tuple[Source, ...]:
         """The conditionings the frame needs, each once."""
         if self.t == 0.0:
@@ -147,7 +154,7 @@ def frame_key(recipe: FrameRecipe) -> str:
     settings = recipe.settings
     content = {
         "render_version": RENDER_VERSION,
-        "settings": asdict(settings),
+        "settings": settings.key_fields(),
         "demo": DEMO_VERSION if settings.model == DEMO else "",
         "start": recipe.start.key_part(),
         "end": recipe.end.key_part(),

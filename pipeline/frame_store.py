@@ -7,9 +7,10 @@ render writes every frame it makes. The store also remembers, per project, which
 timeline position had when it was last rendered: that is how a frame knows it is stale
 (rendered once, for other inputs).
 
-The store has a size limit (`Limits.store_bytes`): `evict` deletes the least recently used
-frames (a frame's mtime is refreshed whenever it is read) until the store fits, skipping
-frames `pinned` by a render in progress in any process sharing the store.
+The store has a size limit (`Limits.store_bytes`): `evict` deletes drafts first (draft.py; each
+has an empty marker file under `drafts/`), then the least recently used frames (a frame's mtime
+is refreshed whenever it is read) until the store fits, skipping frames `pinned` by a render in
+progress in any process sharing the store.
 """
 
 import contextlib
@@ -79,8 +80,13 @@ class FrameStore:
             while ahead:
                 yield ahead.popleft().result()
 
-    def write(self, key: str, image: np.ndarray) -> None:
+    def write(self, key: str, image: np.ndarray, draft: bool = False) -> None:
+        """Store a frame; a `draft` is marked so that eviction takes drafts first."""
         level = self.png_compress_level
+        if draft:  # the marker first: a crash in between leaves a marker of nothing, which is harmless
+            marker = self._draft_marker(key)
+            marker.parent.mkdir(exist_ok=True)
+            marker.touch()
         atomic_write(self.path(key), lambda tmp: Image.fromarray(image).save(tmp, format="PNG", compress_level=level))
 
     def remove_orphans(self) -> int:
@@ -116,17 +122,28 @@ class FrameStore:
             total = sum(size for _, size, _ in frames)
             if total <= self.max_bytes:
                 return 0
-            # 2. Oldest first, skipping pinned frames, until the rest fits.
-            pinned = self._pinned_keys()
+            # 2. Drafts first, then oldest first, skipping pinned frames, until the rest fits.
+            pinned, drafts = self._pinned_keys(), self._draft_keys()
             removed = 0
-            for _, size, path in sorted(frames):
+            order = sorted((path.stem not in drafts, mtime, size, path) for mtime, size, path in frames)
+            for _, _, size, path in order:
                 if total <= self.max_bytes:
                     break
                 if path.stem not in pinned:
                     path.unlink(missing_ok=True)
+                    self._draft_marker(path.stem).unlink(missing_ok=True)
                     total -= size
                     removed += 1
             return removed
+
+    def _draft_marker(self, key: str) -> Path:
+        return self.root / "drafts" / self.path(key).stem
+
+    def _draft_keys(self) -> set[str]:
+        try:
+            return set(os.listdir(self.root / "drafts"))
+        except FileNotFoundError:
+            return set()
 
     def _live_pins(self) -> list[Path]:
         """Pin files of live processes; those of dead ones (a crash) are deleted."""
@@ -177,12 +194,17 @@ class FrameStore:
         except (OSError, ValueError):
             return {}
 
-    def states(self, plans: list[FramePlan], project_id: str | None = None) -> list[FrameState]:
+    def states(
+        self, plans: list[FramePlan], project_id: str | None = None, drafts: list[FramePlan] | None = None
+    ) -> list[FrameState]:
+        """Each position's state; `drafts`: the draft plan of each position (draft.py), when they count."""
         previous = self.last_positions(project_id) if project_id else {}
         states = []
-        for plan in plans:
-            if self.has(plan.key):
+        for i, plan in enumerate(plans):
+            if self.has(plan.key):  # a final shows, whatever drafts there are
                 states.append(FrameState.KEYFRAME if plan.is_keyframe else FrameState.RENDERED)
+            elif drafts is not None and self.has(drafts[i].key):
+                states.append(FrameState.DRAFT)
             elif str(plan.index) in previous and self.has(previous[str(plan.index)]):
                 states.append(FrameState.STALE)
             else:

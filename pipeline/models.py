@@ -165,15 +165,20 @@ def _load_model(name: str, options: ModelOptions) -> LoadedModel:
     return LoadedModel(name, pipe, device, dtype, MappingProxyType(scheduled))
 
 
-def _scheduled_pipelines(pipe) -> dict:
-    """One pipeline per scheduler, all sharing the same weights; built once, never mutated."""
+def with_components(pipe, **components):
+    """A new pipeline of pipe's class sharing its weights, with some components replaced."""
     if isinstance(pipe, StableDiffusionXLPipeline):  # no watermark: pixels must not depend on an optional package
         extra = {"add_watermarker": False, "force_zeros_for_empty_prompt": pipe.config.force_zeros_for_empty_prompt}
     else:
         extra = {"requires_safety_checker": False}
+    made = type(pipe)(**{**pipe.components, **components}, **extra)
+    made.set_progress_bar_config(disable=True)
+    return made
+
+
+def _scheduled_pipelines(pipe) -> dict:
+    """One pipeline per scheduler, all sharing the same weights; built once, never mutated."""
     scheduled = {}
     for name, (cls, options) in _SCHEDULER_CLASSES.items():
-        scheduler = cls.from_config(pipe.scheduler.config, **options)
-        scheduled[name] = type(pipe)(**{**pipe.components, "scheduler": scheduler}, **extra)
-        scheduled[name].set_progress_bar_config(disable=True)
+        scheduled[name] = with_components(pipe, scheduler=cls.from_config(pipe.scheduler.config, **options))
     return scheduled

@@ -10,7 +10,7 @@ in-betweens to.
 """
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,9 @@ from .styles import STYLES
 MAX_SEED = 2**63 - 1
 MAX_FPS = 120
 TIMINGS = ("even", "audio")  # in-betweens' t: even steps, or advancing with the soundtrack's onsets
+FULL_DECODER = "vae"  # the model's own autoencoder
+TINY_DECODER = "tiny"  # a TAESD-sized AutoencoderTiny (tiny_decoder.py)
+DECODERS = (FULL_DECODER, TINY_DECODER)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,19 @@ class RenderSettings:
     steps: int
     guidance: float  # classifier-free guidance scale; <= 1 means no negative pass
     scheduler: str
+    decoder: str = FULL_DECODER  # latents to pixels: the model's VAE, or TINY_DECODER for a draft (draft.py)
+
+    def key_fields(self) -> dict[str, Any]:
+        """The fields as a frame key hashes them: the decoder only when not the model's own, so
+        keys made before it existed never change."""
+        fields = asdict(self)
+        if self.decoder == FULL_DECODER:
+            del fields["decoder"]
+        return fields
+
+    def for_encoding(self) -> "RenderSettings":
+        """The settings a keyframe is encoded under: the decoder plays no part in its conditioning."""
+        return replace(self, decoder=FULL_DECODER)
 
 
 @dataclass(frozen=True)
@@ -87,7 +103,7 @@ class Project:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            **asdict(self.settings),
+            **self.settings.for_encoding().key_fields(),  # a project is always of finals
             "fps": self.fps,
             "easing": self.easing,
             "interpolation": self.interpolation,

@@ -147,7 +147,10 @@ def _render_pinned(
                 future.result()
             if pending:
                 yield progress(done)
-            pending = [writer.submit(store.write, f.key, image) for f, image in zip(batch, images, strict=True)]
+            pending = [
+                writer.submit(store.write, f.key, image, draft=f.recipe.is_draft)
+                for f, image in zip(batch, images, strict=True)
+            ]
             done += len(batch)
         for future in pending:
             future.result()

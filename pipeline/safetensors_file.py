@@ -19,7 +19,7 @@ from safetensors import safe_open
 from .errors import InputError
 from .limits import limits
 from .presets import SCHEDULER_NAMES
-from .project import RenderSettings, check_size
+from .project import DECODERS, FULL_DECODER, RenderSettings, check_size
 
 
 def read_safetensors(
@@ -59,7 +59,7 @@ def _check_header_length(path: Path, size: int, name: str) -> None:
 
 def settings_metadata(settings: RenderSettings, file_format: str) -> dict[str, str]:
     """The format and render settings as safetensors metadata (read back by settings_from_metadata)."""
-    return {
+    metadata = {
         "format": file_format,
         "model": settings.model,
         "width": str(settings.width),
@@ -68,6 +68,9 @@ def settings_metadata(settings: RenderSettings, file_format: str) -> dict[str, s
         "guidance": repr(settings.guidance),
         "scheduler": settings.scheduler,
     }
+    if settings.decoder != FULL_DECODER:  # a draft batch for a remote; files of finals stay as they were
+        metadata["decoder"] = settings.decoder
+    return metadata
 
 
 def metadata_number(metadata: dict[str, str], name: str, key: str, kind: type, low, high):
@@ -99,6 +102,7 @@ def settings_from_metadata(metadata: dict[str, str], name: str) -> RenderSetting
         steps=number("steps", int, 1, limits().max_steps),
         guidance=number("guidance", float, 0.0, 30.0),
         scheduler=metadata.get("scheduler", ""),
+        decoder=metadata.get("decoder", FULL_DECODER),
     )
     if not settings.model:
         raise InputError(f"{name}: metadata field 'model' is missing")
@@ -106,4 +110,6 @@ def settings_from_metadata(metadata: dict[str, str], name: str) -> RenderSetting
         raise InputError(
             f"{name}: metadata scheduler must be one of {', '.join(SCHEDULER_NAMES)}; got {settings.scheduler!r}"
         )
+    if settings.decoder not in DECODERS:
+        raise InputError(f"{name}: metadata decoder must be one of {', '.join(DECODERS)}; got {settings.decoder!r}")
     return settings

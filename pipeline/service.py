@@ -133,15 +133,18 @@ def read_project_source(source: str | Path) -> Iterator[Project]:
         yield loads_project(source, "project")
 
 
-def render_project(source: str | Path, store: FrameStore, backend: Backend, *, model: str, fmt: str = ".mp4") -> Export:
-    """Render a project (JSON text or file) with the server's `model` to a video in a fresh request folder.
+def render_project(
+    source: str | Path, store: FrameStore, backend: Backend, *, model: str, fmt: str = ".mp4", draft: bool = False
+) -> Export:
+    """Render a project (JSON text or file) with the server's `model` to a video in a fresh request folder;
+    `draft`: a preview from drafts where there are no finals (draft.py).
 
     A project naming any other model is refused before anything loads it: a client must not make
     the server download a model or read a folder of its choosing.
     """
     with read_project_source(source) as project:
         check_offered(project.settings.model, [model])
-        return export_video(project, store, backend, request_dir() / f"video{fmt}")
+        return export_video(project, store, backend, request_dir() / f"video{fmt}", draft=draft)
 
 
 def check_made_with(conditioning: Conditioning, model: str, backend: Backend, name: str) -> None:

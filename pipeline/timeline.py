@@ -32,6 +32,7 @@ class FrameState(str, Enum):
     RENDERED = "rendered"
     MISSING = "missing"
     STALE = "stale"  # not rendered for its current inputs, but an older render exists
+    DRAFT = "draft"  # no final, but a draft preview of its current inputs (draft.py)
 
 
 @dataclass(frozen=True)
@@ -135,23 +136,26 @@ class SegmentStatus:
     rendered: int  # frames of the segment (both ends included) that are in the store
     stale: int
     total: int
+    drafts: int = 0  # frames with no final but a draft
 
     @property
     def state(self) -> str:
         if self.rendered == self.total:
             return "rendered"
+        if self.drafts and self.rendered + self.drafts == self.total:
+            return "draft"
         if self.stale:
             return "stale"
         return "missing" if self.rendered == 0 else "partial"
 
 
 def segment_status(project: Project, states: list[FrameState]) -> list[SegmentStatus]:
-    """Per segment: how many of its frames are rendered or stale, of how many."""
+    """Per segment: how many of its frames are rendered (finals), drafts or stale, of how many."""
     done = {FrameState.RENDERED, FrameState.KEYFRAME}
     result = []
     for seg in segments(project):
         span = states[seg.first : seg.last + 1]
         rendered = sum(s in done for s in span)
         stale = sum(s == FrameState.STALE for s in span)
-        result.append(SegmentStatus(seg, rendered, stale, len(span)))
+        result.append(SegmentStatus(seg, rendered, stale, len(span), span.count(FrameState.DRAFT)))
     return result

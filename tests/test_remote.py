@@ -384,3 +384,16 @@ def test_hostile_batch_files_are_refused(tmp_path, set_limits):
         InputError, match=r"batch: frames in one batch must be at most 1 \(SDVC_MAX_BATCH_FRAMES\), got 2"
     ):
         load_batch(good)
+
+
+@pytest.mark.slow
+def test_the_cli_drafts_through_the_remote(remote_a, tmp_path):
+    path = write_project(tmp_path / "story.json", STORY, steps=STEPS)
+    before = remote_a.info()["frames_rendered"]
+    draft = run_cli("render", str(path), "--out", str(tmp_path / "d.mp4"), "--cache", str(tmp_path / "c"),
+                    "--remote", remote_a.url, "--draft", "--json")  # fmt: skip
+    assert draft.returncode == 0, draft.stderr
+    assert json.loads(draft.stdout.splitlines()[-1])["rendered"] == 10
+    assert remote_a.info()["frames_rendered"] - before == 10, "A rendered the drafts, with its tiny decoder"
+    status = run_cli("status", str(path), "--cache", str(tmp_path / "c"), "--json")
+    assert json.loads(status.stdout.splitlines()[-1])["drafts"] == 10

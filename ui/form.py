@@ -187,6 +187,7 @@ class Form:
     backend: str = "local"  # where renders run: "local", or "remote" at `remote`
     remote: str = ""  # the remote's URL or Space id
     make_gif: bool = False  # Create video also writes a GIF
+    draft: bool = False  # Interpolate and Create video make drafts (ui/drafts.py)
     candidate_count: int = CANDIDATE_COUNT  # how many candidates a row shows
     picker: dict | None = None  # the candidates shown: what a click on one picks (ui/keyframe_choice.py)
 

@@ -27,6 +27,7 @@ from pipeline.uploads import session_dir
 from pipeline.workspace import request_dir
 
 from .context import AppContext
+from .drafts import as_final, draft_notice, render_steps
 from .errors import field_error_html, user_errors
 from .form import SETTING_FIELDS, Form, checked_session, session_value, starter_project
 from .gpu import gpu, gpu_for, render_seconds
@@ -151,9 +152,7 @@ def interpolate(ctx: AppContext, form: Form, progress: gr.Progress) -> Iterator[
         raise InputError("no segment is selected: tick at least one segment to interpolate")
     chosen = sorted(set(form.selected))
     saved = form.saved(project)
-    for step in iter_render(
-        project, ctx.store, ctx.backend, segments=set(chosen), batch_size=ctx.batch_size, project_id=form.sid
-    ):
+    for step in render_steps(ctx, form, project, set(chosen)):
         progress((step.done, max(step.total, 1)), desc="Interpolating", unit="frames")
         yield StudioUpdate(
             view=build_view(project, ctx.store, form.sid, chosen),
@@ -164,8 +163,14 @@ def interpolate(ctx: AppContext, form: Form, progress: gr.Progress) -> Iterator[
     yield StudioUpdate(
         view=build_view(project, ctx.store, form.sid, chosen),
         gallery=keyframe_gallery(ctx.store, project, form.sid),
-        status=f"Interpolated: {report.rendered} frames rendered, {report.reused} reused ({report.seconds:.1f} s).",
+        status=f"Interpolated{' (drafts)' if form.draft else ''}: {report.rendered} frames rendered, "
+        f"{report.reused} reused ({report.seconds:.1f} s).{draft_notice(form, project)}",
     )
+
+
+def render_final(ctx: AppContext, form: Form, progress: gr.Progress) -> Iterator[StudioUpdate]:
+    """Interpolate the selected segments' finals, whatever the Draft toggle says."""
+    yield from interpolate(ctx, as_final(form), progress)
 
 
 @user_errors
@@ -180,11 +185,19 @@ def create_video(ctx: AppContext, form: Form, progress: gr.Progress) -> StudioUp
         progress((done, max(total, 1)), desc="Rendering missing frames", unit="frames")
 
     mp4 = export_video(
-        project, ctx.store, ctx.backend, folder / "sd-video.mp4", project_id=form.sid, progress=report_progress
+        project,
+        ctx.store,
+        ctx.backend,
+        folder / "sd-video.mp4",
+        project_id=form.sid,
+        progress=report_progress,
+        draft=form.draft,
     )
     downloads = [str(mp4.video)]
     if form.make_gif:
-        downloads.append(str(export_video(project, ctx.store, ctx.backend, folder / "sd-video.gif").video))
+        downloads.append(
+            str(export_video(project, ctx.store, ctx.backend, folder / "sd-video.gif", draft=form.draft).video)
+        )
     seconds = project.frame_count / project.fps
     return StudioUpdate(
         view=build_view(project, ctx.store, form.sid, None),

@@ -16,6 +16,7 @@ from pipeline.presets import SCHEDULER_NAMES
 from pipeline.project import MAX_FPS, PATHS, SPACINGS
 
 from .context import AppContext
+from .drafts import draft_controls
 from .form import CANDIDATE_COUNT
 from .handlers import model_status
 from .page import CandidatesPanel, Page
@@ -77,6 +78,7 @@ def build_page(ctx: AppContext) -> Page:
             interpolate_button = gr.Button("🎞️ Interpolate", variant="primary", elem_id="interpolate")
             video_button = gr.Button("🎬 Create video", elem_id="create-video")
             make_gif = gr.Checkbox(label="also make a GIF", elem_id="make-gif")
+            draft, final_button = draft_controls()
         status = gr.Markdown("", elem_id="status", padding=True)
     with gr.Row(equal_height=False):
         video = gr.Video(label="Video", interactive=False, height=360, loop=True, elem_id="video", scale=2)
@@ -108,6 +110,8 @@ def build_page(ctx: AppContext) -> Page:
         interpolate_button=interpolate_button,
         video_button=video_button,
         make_gif=make_gif,
+        draft=draft,
+        final_button=final_button,
         status=status,
         video=video,
         downloads=downloads,

@@ -42,6 +42,8 @@ class Page:
     interpolate_button: gr.Button
     video_button: gr.Button
     make_gif: gr.Checkbox
+    draft: gr.Checkbox  # ui/drafts.py
+    final_button: gr.Button
     status: gr.Markdown
     video: gr.Video
     downloads: gr.File
@@ -62,6 +64,7 @@ class Page:
             self.backend,
             self.remote,
             self.make_gif,
+            self.draft,
             self.candidates.count,
             self.picker,
         }
@@ -99,6 +102,7 @@ class Page:
             backend=data[self.backend],
             remote=data[self.remote],
             make_gif=data[self.make_gif],
+            draft=bool(data[self.draft]),
             candidate_count=number(data[self.candidates.count]),
             picker=data[self.picker],
         )

@@ -87,6 +87,7 @@ def _attach(on: Events, fields: list[Fields], inputs: set) -> None:
     gpu = {**action, "concurrency_id": "gpu"}
     page.generate_button.click(on.busy(handlers.generate_keyframes), **gpu)
     page.interpolate_button.click(on.streaming(handlers.interpolate), **gpu)
+    page.final_button.click(on.streaming(handlers.render_final), **gpu)
     page.video_button.click(on.busy(handlers.create_video), **gpu)
     page.save_button.click(on.save, **action)
     page.settings["model"].input(on.busy(handlers.change_model), **gpu)  # then the timeline on its keys

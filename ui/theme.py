@@ -6,7 +6,7 @@ Both go to `demo.launch(theme=..., css=...)`, as Gradio 6 wants.
 import gradio as gr
 
 # Frame state colours (pipeline.timeline.FrameState values).
-COLOURS = {"missing": "#d4d4d8", "rendered": "#22c55e", "keyframe": "#6366f1", "stale": "#f59e0b"}
+COLOURS = {"missing": "#d4d4d8", "rendered": "#22c55e", "keyframe": "#6366f1", "stale": "#f59e0b", "draft": "#7dd3fc"}
 
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"]
 

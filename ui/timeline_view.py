@@ -1,15 +1,16 @@
 """The timeline as the studio shows it: an HTML strip of frame cells, a segment table, a selector.
 
 Each frame is one cell coloured by its state (pipeline.timeline.FrameState): grey missing,
-green rendered, indigo keyframe, amber stale. Cells carry `data-state` and `data-frame`, and
-frames of segments left out of the selection are dimmed. The segment table shows each rendered
-segment's smoothness and largest jump (pipeline.smoothness); `change_lane` is each frame's change,
-for the timeline component's "change" lane.
+green rendered, indigo keyframe, amber stale, sky blue draft (a preview, pipeline/draft.py). Cells
+carry `data-state` and `data-frame`, and frames of segments left out of the selection are dimmed.
+The segment table shows each rendered segment's smoothness and largest jump (pipeline.smoothness);
+`change_lane` is each frame's change, for the timeline component's "change" lane.
 """
 
 import html
 from dataclasses import dataclass
 
+from pipeline.draft import plan_drafts
 from pipeline.frame_store import FrameStore
 from pipeline.project import Project
 from pipeline.smoothness import frame_changes, segment_scores
@@ -18,6 +19,7 @@ from pipeline.timeline import FrameState, SegmentStatus, plan_timeline, segment_
 LEGEND = (
     (FrameState.KEYFRAME, "keyframe"),
     (FrameState.RENDERED, "rendered"),
+    (FrameState.DRAFT, "draft"),
     (FrameState.STALE, "stale (inputs changed)"),
     (FrameState.MISSING, "not rendered"),
 )
@@ -40,7 +42,7 @@ def segment_label(status: SegmentStatus) -> str:
 def build_view(project: Project, store: FrameStore, project_id: str, selected: list[int] | None) -> TimelineView:
     """States of every frame of the project, drawn; `selected` None means every segment."""
     plans = plan_timeline(project, store.spacings)
-    states = store.states(plans, project_id)
+    states = store.states(plans, project_id, plan_drafts(project, plans))
     statuses = segment_status(project, states)
     measured = segment_scores(store, plans, [s.segment for s in statuses])
     every = [s.segment.index for s in statuses]

@@ -13,6 +13,7 @@ and writes every number as JSON (see the README's "Performance").
     soundtrack.py the soundtrack's analysis of a 3-minute track, cold and cached
     table.py      the results as one table
     ray_scaling.py  the Ray backend: frames/s with 1 and 2 workers (python -m pipeline.bench.ray_scaling)
+    drafts.py     --drafts: draft vs final per frame (mid-size through the renderer, sd-turbo's layout at 512²)
 """
 
 from .cli import main

@@ -12,6 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
+from .drafts import drafts_table, run_drafts
 from .measure import run
 from .models import SIZES
 from .processes import DEFAULT_PEER_DIR
@@ -40,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="torch CPU threads, here and in the CLI and peer processes (default: 1 on --device cpu, since "
         "contention on a shared machine slows multi-threaded torch erratically; 0: torch's default)",
+    )
+    parser.add_argument(
+        "--drafts", action="store_true", help="only draft vs final per frame, mid-size and real-size (see drafts.py)"
     )
     parser.add_argument("--peer", action="store_true", help="also time the peer, stable-diffusion-videos' walk()")
     parser.add_argument(
@@ -102,8 +106,12 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = options(argv)
-    result = run(args)
-    print(table(result))
+    if args.drafts:
+        result = run_drafts(args)
+        print(drafts_table(result))
+    else:
+        result = run(args)
+        print(table(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return 0

@@ -82,12 +82,15 @@ SIZES: dict[str, BenchSize] = {
 def model_folder(size: BenchSize) -> Path:
     """The diffusers folder of the size's model, built on first use."""
     from ..demo_model import build_model_folder, demo_model_dir
+    from ..tiny_decoder import FOLDER_DECODER, random_tiny_decoder
 
     if size.name == DEMO:
         return demo_model_dir()
     folder = cache_root() / "models" / f"bench-{size.name}-{BENCH_VERSION}"
     if not (folder / "model_index.json").exists():
         build_model_folder(folder, lambda tokenizer: build_bench_pipeline(size, tokenizer))
+    if not (folder / FOLDER_DECODER / "config.json").exists():  # drafts use the folder's own tiny decoder
+        random_tiny_decoder().save_pretrained(folder / FOLDER_DECODER)
     return folder
 
 
