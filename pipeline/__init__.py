@@ -23,6 +23,8 @@ timeline.py          the project's planner: which keyframes and t make each fram
 spacing.py           even spacing: the cumulative distance inverted into t on a grid; t stored by inputs
 probe.py             even spacing's probe: a segment's uniform frames, cheaply, measured into its t
 smoothness.py        how evenly a segment changes: neighbour SSIM distances, 1 - Gini, mean, max jump
+timeline_payload.py  the studio timeline's compact redraw (one char a frame a frame's state)
+prompt_schedule.py   Deforum / ComfyUI prompt schedules ("0": "a red fox", ...) to keyframes
 renderer.py          the render core (pin, find missing, encode, batch, write, evict, report)
 backends.py          the Backend protocol; LocalBackend: the model in this process
 remote.py            RemoteBackend: the model work on another instance, through its API

@@ -1,11 +1,11 @@
-"""The published API: /generate, /interpolate, /candidates, /encode_image and /render_project, for
-`gradio_client`; and /encode, /render_batch and /server_info, which another instance's remote
+"""The published API: /generate, /interpolate, /candidates, /encode_image, /render_project and /frame,
+for `gradio_client`; and /encode, /render_batch and /server_info, which another instance's remote
 backend calls.
 
 /generate, /interpolate, /candidates, /encode_image, /encode and /render_batch are events on hidden
 components (so files travel as Gradio files and the parameters carry descriptive labels on the
-API page); /render_project is a `gr.api` function because its one parameter is either JSON text
-or a file. Every endpoint renders with the server's model (ctx.model.active) and checks its
+API page); /render_project and /frame are `gr.api` functions because their project is either JSON
+text or a file. Every endpoint renders with the server's model (ctx.model.active) and checks its
 input in pipeline.service.
 """
 
@@ -60,6 +60,10 @@ ENCODE_DOC = """A keyframe's conditioning file only (no image): the /generate pa
 RENDER_BATCH_DOC = """The images of a batch of frames, in order, rendered in one model call: batch is one
 .safetensors file of stacked conditioning tensors with the render settings as metadata (see
 pipeline/frame_batch.py). Used by another instance rendering through this one."""
+
+FRAME_DOC = """One rendered frame of a project, as the PNG in this server's frame store (nothing is rendered).
+Parameters: project (a project JSON file sent with handle_file, or the JSON text), index (the frame's
+position on the timeline, from 0). An error names the frame when it is not rendered yet."""
 
 SERVER_INFO_DOC = """What this server renders with: app, version, model, render_version, demo_version,
 max_batch_frames, max_upload_bytes, frames_rendered (since it started) and remote (the remote it renders
@@ -202,6 +206,15 @@ def publish_api(ctx: AppContext) -> None:
         export = service.render_project(project_source(project), ctx.store, ctx.backend, model=model)
         return FileData(path=str(export.video), mime_type="video/mp4"), asdict(export.report)
 
+    @user_errors
+    def frame(project: str | FileData, index: int) -> FileData:
+        """One rendered frame's PNG from the store."""
+        source = Path(project["path"]) if isinstance(project, dict) and "path" in project else project
+        if not isinstance(source, Path | str):
+            raise InputError(f"project must be a JSON file or JSON text, got {type(project).__name__}")
+        path = service.frame_path(service.read_project_source(source), index, ctx.store)
+        return FileData(path=str(path), mime_type="image/png")
+
     gpu_queue = {"concurrency_id": "gpu", "concurrency_limit": 1}
     with gr.Column(visible=False):
         prompt = gr.Textbox(label="prompt: what the keyframe shows")
@@ -287,4 +300,5 @@ def publish_api(ctx: AppContext) -> None:
         **gpu_queue,
     )
     gr.api(render_project, api_name="render_project", api_description=RENDER_PROJECT_DOC.format(**bounds), **gpu_queue)
+    gr.api(frame, api_name="frame", api_description=FRAME_DOC, concurrency_limit=None)
     gr.api(server_info, api_name="server_info", api_description=SERVER_INFO_DOC, concurrency_limit=None)
