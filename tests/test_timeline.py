@@ -27,6 +27,8 @@ SETTINGS = {
     "fps": 8,
     "easing": "linear",
     "interpolation": "lerp",
+    "spacing": "uniform",
+    "path": "straight",
 }
 
 
