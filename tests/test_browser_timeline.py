@@ -95,7 +95,7 @@ def test_see_play_and_drag_a_keyframe(page: Page, demo_server, tmp_path):
     drag(page, 8, 12)
     expect(frame_box(page, 1)).to_have_value("12")
     stale = states_after_move(load_project(path), 8, 12)
-    assert stale.count("stale") == 8  # 3 of 14 keep a t they had on the same keyframes: their render is reused
+    assert stale.count("stale") == 8  # 6 of 14 keep a t they had on the same keyframes: their render is reused
     wait_for_states(page, stale, timeout=30_000)
 
     # A drag onto the next keyframe: refused with a message, nothing moved.
