@@ -212,7 +212,8 @@ def publish_api(ctx: AppContext) -> None:
         source = Path(project["path"]) if isinstance(project, dict) and "path" in project else project
         if not isinstance(source, Path | str):
             raise InputError(f"project must be a JSON file or JSON text, got {type(project).__name__}")
-        path = service.frame_path(service.read_project_source(source), index, ctx.store)
+        with service.read_project_source(source) as project:
+            path = service.frame_path(project, index, ctx.store)
         return FileData(path=str(path), mime_type="image/png")
 
     gpu_queue = {"concurrency_id": "gpu", "concurrency_limit": 1}
