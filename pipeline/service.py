@@ -9,6 +9,7 @@
     render_batch(...)    a batch file of frames' conditioning to PNGs    } calls (see remote.py)
     server_info(...)     the model and versions this server renders with }
     analyze_audio(...)   an uploaded soundtrack's duration, tempo and beat times
+    frame_path(...)      one frame's PNG in the store (/frame), or an error naming the frame
 
 Every file written goes into a fresh request folder (`workspace.request_dir`); every user
 mistake raises InputError naming the parameter and the value.
@@ -29,7 +30,7 @@ from .bundle import opened_project
 from .candidates import candidate_keyframes, render_candidates
 from .conditioning import Conditioning, load_conditioning, save_conditioning
 from .conditioning_fit import check_pair
-from .errors import InputError
+from .errors import InputError, check_integer
 from .export import Export, export_video
 from .frame_batch import load_batch
 from .frame_store import FrameStore
@@ -45,7 +46,7 @@ from .project import (
 )
 from .renderer import render_keyframe
 from .server_info import server_info as describe_server
-from .timeline import keyframe_key
+from .timeline import keyframe_key, plan_timeline
 from .uploads import check_uploaded_image
 from .workspace import request_dir
 
@@ -184,3 +185,13 @@ def server_info(model: str, backend: Backend, remote: str = "") -> dict[str, Any
 def analyze_audio(upload: Path) -> dict[str, Any]:
     """{"duration", "tempo", "beats"} (seconds) of an uploaded audio file, checked as hostile."""
     return load_audio_upload(Path(upload), "audio").summary()
+
+
+def frame_path(project: Project, index: int, store: FrameStore) -> Path:
+    """The stored PNG of frame `index` of a project; InputError naming the frame when it is not rendered."""
+    plans = plan_timeline(project, store.spacings)
+    check_integer(index, "index", 0, len(plans) - 1)
+    path = store.path(plans[index].key)
+    if not path.exists():
+        raise InputError(f"frame {index} is not rendered yet: interpolate (or render the project) first")
+    return path

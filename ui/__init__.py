@@ -9,7 +9,9 @@ handlers.py        what the buttons do to the project: generate, interpolate, vi
 keyframe_choice.py choosing a keyframe: candidates to pick from, a picture of one's own
 update.py          StudioUpdate: what a handler changes on the page
 form.py            Form (the page read once) and its rows <-> project JSON, the browser session
-timeline_view.py   the timeline strip (HTML), segment table and selector
+timeline_view.py   the timeline's payload, segment table and selector
+timeline.py        the timeline component (gr.HTML + ui/assets/) and its events
+timeline_edits.py  the timeline's gestures: preview, play, drag, add, remove, paste a schedule
 api.py             the published endpoints: /generate, /interpolate, /render_project, ...
 context.py         AppContext: the model, frame store and backend the handlers share
 errors.py          InputError / ModelLoadError -> gr.Error, in one place

@@ -1,11 +1,11 @@
-"""The published API: /generate, /interpolate, /candidates, /encode_image, /render_project and
-/analyze_audio, for `gradio_client`; and /encode, /render_batch and /server_info, which another instance's remote
+"""The published API: /generate, /interpolate, /candidates, /encode_image, /render_project,
+/analyze_audio and /frame, for `gradio_client`; and /encode, /render_batch and /server_info, which another instance's remote
 backend calls.
 
 /generate, /interpolate, /candidates, /encode_image, /encode and /render_batch are events on hidden
 components (so files travel as Gradio files and the parameters carry descriptive labels on the
-API page); /render_project is a `gr.api` function because its one parameter is either JSON text
-or a file. Every endpoint renders with the server's model (ctx.model.active) and checks its
+API page); /render_project and /frame are `gr.api` functions because their project is either JSON
+text or a file. Every endpoint renders with the server's model (ctx.model.active) and checks its
 input in pipeline.service.
 """
 
@@ -66,6 +66,10 @@ ANALYZE_AUDIO_DOC = """A soundtrack's analysis: {{"duration", "tempo", "beats"}}
 seconds and the tempo in beats per minute (librosa). Parameter: audio (a WAV, FLAC, OGG or MP3 file sent
 with handle_file, at most {max_audio_seconds} s long, SDVC_MAX_AUDIO_SECONDS). The same file is analysed
 once: a second call is instant."""
+
+FRAME_DOC = """One rendered frame of a project, as the PNG in this server's frame store (nothing is rendered).
+Parameters: project (a project JSON file sent with handle_file, or the JSON text), index (the frame's
+position on the timeline, from 0). An error names the frame when it is not rendered yet."""
 
 SERVER_INFO_DOC = """What this server renders with: app, version, model, render_version, demo_version,
 max_batch_frames, max_upload_bytes, frames_rendered (since it started) and remote (the remote it renders
@@ -217,6 +221,16 @@ def publish_api(ctx: AppContext) -> None:
         export = service.render_project(project_source(project), ctx.store, ctx.backend, model=model, draft=bool(draft))
         return FileData(path=str(export.video), mime_type="video/mp4"), asdict(export.report)
 
+    @user_errors
+    def frame(project: str | FileData, index: int) -> FileData:
+        """One rendered frame's PNG from the store."""
+        source = Path(project["path"]) if isinstance(project, dict) and "path" in project else project
+        if not isinstance(source, Path | str):
+            raise InputError(f"project must be a JSON file or JSON text, got {type(project).__name__}")
+        with service.read_project_source(source) as project:
+            path = service.frame_path(project, index, ctx.store)
+        return FileData(path=str(path), mime_type="image/png")
+
     gpu_queue = {"concurrency_id": "gpu", "concurrency_limit": 1}
     with gr.Column(visible=False):
         prompt = gr.Textbox(label="prompt: what the keyframe shows")
@@ -305,4 +319,5 @@ def publish_api(ctx: AppContext) -> None:
     gr.api(
         analyze_audio, api_name="analyze_audio", api_description=ANALYZE_AUDIO_DOC.format(**bounds), concurrency_limit=2
     )
+    gr.api(frame, api_name="frame", api_description=FRAME_DOC, concurrency_limit=None)
     gr.api(server_info, api_name="server_info", api_description=SERVER_INFO_DOC, concurrency_limit=None)

@@ -190,6 +190,7 @@ class Form:
     draft: bool = False  # Interpolate and Create video make drafts (ui/drafts.py)
     candidate_count: int = CANDIDATE_COUNT  # how many candidates a row shows
     picker: dict | None = None  # the candidates shown: what a click on one picks (ui/keyframe_choice.py)
+    schedule: str = ""  # a pasted prompt schedule (ui/timeline_edits.py)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "session", checked_session(self.session))

@@ -20,7 +20,8 @@ from .drafts import draft_controls
 from .form import CANDIDATE_COUNT
 from .handlers import model_status
 from .page import CandidatesPanel, Page
-from .timeline_view import TABLE_HEADERS, placeholder_html
+from .timeline import timeline_component
+from .timeline_view import TABLE_HEADERS
 
 # The settings are outputs of events and inputs only of the rows' render's events: gradio would infer
 # them disabled unless told.
@@ -62,7 +63,16 @@ def build_page(ctx: AppContext) -> Page:
             )
     with gr.Column(elem_classes="sdvc-panel"):
         gr.Markdown("### Timeline")
-        strip = gr.HTML(placeholder_html("Loading the timeline…"), elem_id="timeline")
+        strip = timeline_component()
+        with gr.Accordion("Paste a prompt schedule", open=False, elem_id="schedule-panel"):
+            schedule = gr.Textbox(
+                label="Prompt schedule",
+                placeholder='{"0": "a red fox", "48": "a city at night"}',
+                info='Deforum / ComfyUI style, one "frame": "prompt" pair a line, with or without braces',
+                lines=4,
+                elem_id="schedule",
+            )
+            schedule_button = gr.Button("Use schedule", elem_id="use-schedule")
         with gr.Row(equal_height=False):
             selector = gr.CheckboxGroup(
                 label="Segments to interpolate",
@@ -105,6 +115,8 @@ def build_page(ctx: AppContext) -> Page:
         gallery=gallery,
         field_error=field_error,
         strip=strip,
+        schedule=schedule,
+        schedule_button=schedule_button,
         selector=selector,
         table=table,
         interpolate_button=interpolate_button,

@@ -36,7 +36,9 @@ class Page:
     picker: gr.State  # what a click on a candidate picks (update.CandidatesView.picker)
     gallery: gr.Gallery
     field_error: gr.HTML  # under the rows: what a quiet check found wrong, its field outlined
-    strip: gr.HTML
+    strip: gr.HTML  # the timeline component (ui/timeline.py)
+    schedule: gr.Textbox  # a prompt schedule to paste
+    schedule_button: gr.Button
     selector: gr.CheckboxGroup
     table: gr.Dataframe
     interpolate_button: gr.Button
@@ -67,6 +69,7 @@ class Page:
             self.draft,
             self.candidates.count,
             self.picker,
+            self.schedule,
         }
 
     @property
@@ -105,13 +108,14 @@ class Page:
             draft=bool(data[self.draft]),
             candidate_count=number(data[self.candidates.count]),
             picker=data[self.picker],
+            schedule=data[self.schedule],
         )
 
     def apply(self, update: StudioUpdate) -> dict:
         """Component values for the parts an update changes."""
         out: dict = {}
         if update.view is not None:
-            out[self.strip] = update.view.html
+            out[self.strip] = update.view.payload
             out[self.table] = update.view.table
             out[self.selector] = gr.CheckboxGroup(choices=update.view.choices, value=update.view.selected)
         if update.settings is not None:

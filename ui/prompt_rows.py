@@ -18,6 +18,7 @@ from . import form, handlers, keyframe_choice
 from .context import AppContext
 from .events import Events
 from .page import Page
+from .timeline import timeline_events
 
 Fields = dict[str, gr.components.Component]  # one row's components by name
 TYPED = ("frame", "prompt", "negative_prompt", "seed")  # fields edited when left or on Enter
@@ -100,6 +101,9 @@ def _attach(on: Events, fields: list[Fields], inputs: set) -> None:
         f["picture"].upload(on.picture(i, f["picture"]), **{**action, "inputs": inputs | {f["picture"]}})
         if "drop_picture" in f:
             f["drop_picture"].click(on.quick(keyframe_choice.drop_picture, i), **action)
+
+    # 4. The timeline's gestures (drag, add, remove, preview, play) and a pasted schedule.
+    timeline_events(on, inputs)
 
 
 def _row(i: int, row: dict, count: int) -> Fields:

@@ -1,34 +1,27 @@
-"""The timeline as the studio shows it: an HTML strip of frame cells, a segment table, a selector.
+"""The timeline as the studio shows it: the payload its component draws, a segment table, a selector.
 
-Each frame is one cell coloured by its state (pipeline.timeline.FrameState): grey missing,
-green rendered, indigo keyframe, amber stale, sky blue draft (a preview, pipeline/draft.py). Cells
-carry `data-state` and `data-frame`, and frames of segments left out of the selection are dimmed.
-The segment table shows each rendered segment's smoothness and largest jump (pipeline.smoothness);
+The page draws the payload (pipeline/timeline_payload.py: one char a frame, a few KB at 1,440
+frames); thumbnails and frames are served from the store by URL (`file_url`). The segment
+table shows each rendered segment's smoothness and largest jump (pipeline.smoothness);
 `change_lane` is each frame's change, for the timeline component's "change" lane.
 """
 
-import html
 from dataclasses import dataclass
+from pathlib import Path
 
 from pipeline.draft import plan_drafts
 from pipeline.frame_store import FrameStore
 from pipeline.project import Project
 from pipeline.smoothness import frame_changes, segment_scores
-from pipeline.timeline import FrameState, SegmentStatus, plan_timeline, segment_status, segments
+from pipeline.timeline import SegmentStatus, plan_timeline, segment_status, segments
+from pipeline.timeline_payload import timeline_payload
 
-LEGEND = (
-    (FrameState.KEYFRAME, "keyframe"),
-    (FrameState.RENDERED, "rendered"),
-    (FrameState.DRAFT, "draft"),
-    (FrameState.STALE, "stale (inputs changed)"),
-    (FrameState.MISSING, "not rendered"),
-)
 TABLE_HEADERS = ["Segment", "Frames", "Rendered", "State", "Smoothness", "Max jump"]  # scores: "" until rendered
 
 
 @dataclass(frozen=True)
 class TimelineView:
-    html: str
+    payload: dict  # what the timeline component draws (pipeline/timeline_payload.py)
     table: list[list]  # one row per segment, TABLE_HEADERS columns
     choices: list[tuple[str, int]]  # (label, segment index) for the segment selector
     selected: list[int]
@@ -47,9 +40,9 @@ def build_view(project: Project, store: FrameStore, project_id: str, selected: l
     measured = segment_scores(store, plans, [s.segment for s in statuses])
     every = [s.segment.index for s in statuses]
     chosen = every if selected is None else [i for i in selected if i in every]
-    dimmed = {p.index for p in plans if p.segment not in chosen and not p.is_keyframe}
+    dimmed = [(s.segment.first + 1, s.segment.last - 1) for s in statuses if s.segment.index not in chosen]
     return TimelineView(
-        html=strip_html(states, {k.frame for k in project.keyframes}, dimmed),
+        payload=timeline_payload(project, states, store, file_url, dimmed),
         table=[
             [s.segment.index + 1, f"{s.segment.first}–{s.segment.last}", f"{s.rendered}/{s.total}", s.state]
             + ([f"{m.smoothness:.3f}", f"{m.max_jump:.2f}"] if m else ["", ""])
@@ -66,28 +59,11 @@ def change_lane(project: Project, store: FrameStore) -> list[float]:
     return frame_changes(store, plans, segments(project))
 
 
-def strip_html(states: list[FrameState], keyframe_frames: set[int], dimmed: set[int]) -> str:
-    counts = {state: states.count(state) for state, _ in LEGEND}
-    cells = []
-    for index, state in enumerate(states):
-        classes = f"sdvc-cell sdvc-{state.value}" + (" sdvc-dim" if index in dimmed else "")
-        mark = f'<span class="sdvc-mark">{index}</span>' if index in keyframe_frames else ""
-        cells.append(
-            f'<div class="{classes}" data-frame="{index}" data-state="{state.value}" '
-            f'title="frame {index}: {state.value}">{mark}</div>'
-        )
-    legend = "".join(
-        f'<span class="sdvc-key"><i class="sdvc-swatch sdvc-{state.value}"></i>{html.escape(label)} '
-        f'<b data-count="{state.value}">{counts[state]}</b></span>'
-        for state, label in LEGEND
-    )
-    return (
-        f'<div class="sdvc-timeline" data-frames="{len(states)}">'
-        f'<div class="sdvc-strip">{"".join(cells)}</div>'
-        f'<div class="sdvc-legend">{legend}</div></div>'
-    )
+def file_url(path: Path) -> str:
+    """A store file's URL on this server (the store is one of the app's allowed paths)."""
+    return f"/gradio_api/file={path}"
 
 
-def placeholder_html(message: str) -> str:
-    """What the strip area shows before the first project is drawn."""
-    return f'<div class="sdvc-timeline sdvc-placeholder">{html.escape(message)}</div>'
+def placeholder_payload() -> dict:
+    """What the timeline shows before the first project is drawn: no frames."""
+    return {"frames": 0, "fps": 8, "states": "", "keyframes": [], "dim": []}

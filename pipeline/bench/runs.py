@@ -224,3 +224,26 @@ def video_encoding(frames: list[np.ndarray], work: Path, side: int, repeats: int
             "bytes_per_frame": path.stat().st_size // len(third),
         },
     }
+
+
+def timeline_redraw(settings: RenderSettings, work: Path, repeats: int, frames: int = 1440) -> dict:
+    """One studio timeline redraw of a `frames`-frame project, half its frames in the store: the
+    server's time (plan, states, payload, JSON) and the bytes sent."""
+    import json
+
+    from ..timeline_payload import timeline_payload
+
+    project = make_project(settings, [*range(0, frames - 1, 240), frames - 1])
+    store = FrameStore(work / "timeline-frames")
+    tiny = np.zeros((8, 8, 3), dtype=np.uint8)  # a redraw only checks that frames exist
+    for plan in plan_timeline(project)[: frames // 2]:
+        store.write(plan.key, tiny)
+
+    def redraw() -> str:
+        plans = plan_timeline(project, store.spacings)
+        payload = timeline_payload(project, store.states(plans, "bench"), store, lambda p: f"/gradio_api/file={p}")
+        return json.dumps(payload)
+
+    sent = redraw()  # warm-up
+    runs = [timed(redraw, "cpu")[0] for _ in range(max(repeats, 5))]
+    return {"frames": frames, "bytes": len(sent.encode()), "ms": round(median(runs).seconds * 1000, 2)}
