@@ -22,7 +22,7 @@ from pipeline.renderer import encode_sources, render_project
 from pipeline.smoothness import scores, segment_scores
 from pipeline.spacing import GRID, even_fractions
 from pipeline.timeline import plan_timeline, segments
-from ui.timeline_view import change_lane
+from ui.timeline_view import build_view
 
 SETTINGS = RenderSettings("demo", 64, 64, 4, 0.0, "euler")
 
@@ -230,11 +230,11 @@ def test_bad_values_of_the_new_fields_name_the_field(field, value, message):
         parse_project({"model": "demo", "keyframes": FOUR, field: value})
 
 
-def test_the_change_lane_is_each_frames_step_scaled_to_the_largest(tmp_path):
+def test_the_timelines_change_lane_is_each_frames_step_scaled_to_the_largest(tmp_path):
     store, project = FrameStore(tmp_path), two_keyframes("uniform", last=8)
-    assert change_lane(project, store) == [0.0] * 9  # nothing rendered: no change known
+    assert "change" not in build_view(project, store, "p", None).payload.get("lanes", {})  # nothing rendered
     render_project(project, store, SigmoidBackend())
-    changes = change_lane(project, store)
+    changes = build_view(project, store, "p", None).payload["lanes"]["change"]
     assert len(changes) == 9 and changes[0] == 0.0 and max(changes) == 1.0
     assert changes.index(1.0) in (4, 5)  # the near-cut is in the middle
     assert changes[1] < 0.2 and changes[-1] < 0.2

@@ -2,18 +2,19 @@
 
 The page draws the payload (pipeline/timeline_payload.py: one char a frame, a few KB at 1,440
 frames); thumbnails and frames are served from the store by URL (`file_url`). The segment
-table shows each rendered segment's smoothness and largest jump (pipeline.smoothness);
-`change_lane` is each frame's change, for the timeline component's "change" lane.
+table shows each rendered segment's smoothness and largest jump (pipeline.smoothness). Lanes
+under the frames: the soundtrack's peaks and beats, and each frame's change from the one before.
 """
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.audio_timing import audio_lane
 from pipeline.draft import plan_drafts
 from pipeline.frame_store import FrameStore
 from pipeline.project import Project
 from pipeline.smoothness import frame_changes, segment_scores
-from pipeline.timeline import SegmentStatus, plan_timeline, segment_status, segments
+from pipeline.timeline import FramePlan, Segment, SegmentStatus, plan_timeline, segment_status
 from pipeline.timeline_payload import timeline_payload
 
 TABLE_HEADERS = ["Segment", "Frames", "Rendered", "State", "Smoothness", "Max jump"]  # scores: "" until rendered
@@ -42,7 +43,9 @@ def build_view(project: Project, store: FrameStore, project_id: str, selected: l
     chosen = every if selected is None else [i for i in selected if i in every]
     dimmed = [(s.segment.first + 1, s.segment.last - 1) for s in statuses if s.segment.index not in chosen]
     return TimelineView(
-        payload=timeline_payload(project, states, store, file_url, dimmed),
+        payload=timeline_payload(
+            project, states, store, file_url, dimmed, lanes(project, store, plans, [s.segment for s in statuses])
+        ),
         table=[
             [s.segment.index + 1, f"{s.segment.first}–{s.segment.last}", f"{s.rendered}/{s.total}", s.state]
             + ([f"{m.smoothness:.3f}", f"{m.max_jump:.2f}"] if m else ["", ""])
@@ -53,10 +56,16 @@ def build_view(project: Project, store: FrameStore, project_id: str, selected: l
     )
 
 
-def change_lane(project: Project, store: FrameStore) -> list[float]:
-    """The timeline's optional "change" lane: how much each frame changed from the one before, 0..1."""
-    plans = plan_timeline(project, store.spacings)
-    return frame_changes(store, plans, segments(project))
+def lanes(project: Project, store: FrameStore, plans: list[FramePlan], segs: list[Segment]) -> dict:
+    """The timeline's optional lanes: "audio" with a soundtrack; "change" (0..1 per frame, the
+    largest step 1) once a segment is fully rendered."""
+    drawn = {}
+    if (audio := audio_lane(project)) is not None:
+        drawn["audio"] = audio
+    changes = frame_changes(store, plans, segs)
+    if any(changes):
+        drawn["change"] = [round(c, 2) for c in changes]
+    return drawn
 
 
 def file_url(path: Path) -> str:
