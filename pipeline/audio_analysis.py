@@ -18,6 +18,7 @@ import numpy as np
 
 from .atomic_write import atomic_write
 from .errors import InputError
+from .keyframe_image import read_bounded
 from .limits import env_var, limits
 from .presets import cache_root
 
@@ -64,15 +65,7 @@ def audio_sha256(data: bytes) -> str:
 
 
 def read_audio_file(path: Path, name: str) -> bytes:
-    """The file's bytes, refusing one over MAX_AUDIO_BYTES before reading it."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_AUDIO_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read the file ({exc.strerror})") from None
-    if len(data) > MAX_AUDIO_BYTES:
-        raise InputError(f"{name}: the file is over {MAX_AUDIO_BYTES // 2**20} MiB, the limit for a soundtrack")
-    return data
+    return read_bounded(path, MAX_AUDIO_BYTES, name, "a soundtrack")
 
 
 def analyze_audio(data: bytes, name: str) -> AudioAnalysis:

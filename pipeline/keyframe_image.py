@@ -63,16 +63,21 @@ def resolve_image_path(folder: Path, source: str, field: str) -> Path:
     return path
 
 
-def read_image_file(path: Path, field: str, source: str) -> bytes:
-    """The file's bytes, refusing files over MAX_IMAGE_BYTES before reading them."""
+def read_bounded(path: Path, most: int, name: str, kind: str) -> bytes:
+    """A project file's bytes (a picture, a soundtrack), refusing one over `most` bytes before reading
+    it all; `name` opens each message, `kind` says whose limit it is."""
     try:
         with open(path, "rb") as f:
-            data = f.read(MAX_IMAGE_BYTES + 1)
+            data = f.read(most + 1)
     except OSError as exc:
-        raise InputError(f"{field}: cannot read {source!r} ({exc.strerror})") from None
-    if len(data) > MAX_IMAGE_BYTES:
-        raise InputError(f"{field}: {source!r} is over {MAX_IMAGE_BYTES} bytes, the limit for an image")
+        raise InputError(f"{name}: cannot read the file ({exc.strerror})") from None
+    if len(data) > most:
+        raise InputError(f"{name} is over {most} bytes, the limit for {kind}")
     return data
+
+
+def read_image_file(path: Path, field: str, source: str) -> bytes:
+    return read_bounded(path, MAX_IMAGE_BYTES, f"{field}: {source!r}", "an image")
 
 
 def check_image_bytes(data: bytes, name: str) -> Image.Image:
