@@ -33,6 +33,7 @@ class FrameState(str, Enum):
     MISSING = "missing"
     STALE = "stale"  # not rendered for its current inputs, but an older render exists
     DRAFT = "draft"  # no final, but a draft preview of its current inputs (draft.py)
+    RENDERING = "rendering"  # missing or stale, and in the render running now (never read from the store)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,18 @@ def test_the_payload_is_one_char_a_frame_and_carries_lanes(tmp_path):
     assert "lanes" not in timeline_payload(project, states, store, str)
 
 
+def test_while_interpolate_runs_the_selected_segments_frames_to_do_show_as_rendering_now(tmp_path):
+    from ui.timeline_view import build_view
+
+    project = parse_project({**SETTINGS, "keyframes": ROWS})
+    store = FrameStore(tmp_path)
+    plans = plan_timeline(project)
+    store.write(plans[2].key, np.zeros((8, 8, 3), dtype=np.uint8))
+    assert build_view(project, store, "a" * 32, [1]).payload["states"] == "mmrmmmmmm"
+    assert build_view(project, store, "a" * 32, [1], rendering=True).payload["states"] == "mmrmnnnnn"
+    assert build_view(project, store, "a" * 32, None, rendering=True).payload["states"] == "nnrnnnnnn"
+
+
 def _form(rows, session_project=None):
     from ui.form import Form
 

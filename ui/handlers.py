@@ -155,7 +155,7 @@ def interpolate(ctx: AppContext, form: Form, progress: gr.Progress) -> Iterator[
     for step in render_steps(ctx, form, project, set(chosen)):
         progress((step.done, max(step.total, 1)), desc="Interpolating", unit="frames")
         yield StudioUpdate(
-            view=build_view(project, ctx.store, form.sid, chosen),
+            view=build_view(project, ctx.store, form.sid, chosen, rendering=True),
             session=saved,
             status=f"Interpolating: {step.done} of {step.total} missing frames rendered…",
         )

@@ -14,7 +14,7 @@ from pipeline.draft import plan_drafts
 from pipeline.frame_store import FrameStore
 from pipeline.project import Project
 from pipeline.smoothness import frame_changes, segment_scores
-from pipeline.timeline import FramePlan, Segment, SegmentStatus, plan_timeline, segment_status
+from pipeline.timeline import FramePlan, FrameState, Segment, SegmentStatus, plan_timeline, segment_status
 from pipeline.timeline_payload import timeline_payload
 
 TABLE_HEADERS = ["Segment", "Frames", "Rendered", "State", "Smoothness", "Max jump"]  # scores: "" until rendered
@@ -33,8 +33,11 @@ def segment_label(status: SegmentStatus) -> str:
     return f"{seg.index + 1} · frames {seg.first}–{seg.last}"
 
 
-def build_view(project: Project, store: FrameStore, project_id: str, selected: list[int] | None) -> TimelineView:
-    """States of every frame of the project, drawn; `selected` None means every segment."""
+def build_view(
+    project: Project, store: FrameStore, project_id: str, selected: list[int] | None, rendering: bool = False
+) -> TimelineView:
+    """States of every frame of the project, drawn; `selected` None means every segment; `rendering`:
+    an Interpolate of the selected segments is running, so their frames still to do show as rendering now."""
     plans = plan_timeline(project, store.spacings)
     states = store.states(plans, project_id, plan_drafts(project, plans))
     statuses = segment_status(project, states)
@@ -42,6 +45,8 @@ def build_view(project: Project, store: FrameStore, project_id: str, selected: l
     every = [s.segment.index for s in statuses]
     chosen = every if selected is None else [i for i in selected if i in every]
     dimmed = [(s.segment.first + 1, s.segment.last - 1) for s in statuses if s.segment.index not in chosen]
+    if rendering:
+        states = _rendering_now(states, [s.segment for s in statuses if s.segment.index in chosen])
     return TimelineView(
         payload=timeline_payload(
             project, states, store, file_url, dimmed, lanes(project, store, plans, [s.segment for s in statuses])
@@ -54,6 +59,12 @@ def build_view(project: Project, store: FrameStore, project_id: str, selected: l
         choices=[(segment_label(s), s.segment.index) for s in statuses],
         selected=chosen,
     )
+
+
+def _rendering_now(states: list[FrameState], rendered: list[Segment]) -> list[FrameState]:
+    todo = {FrameState.MISSING, FrameState.STALE}
+    inside = {i for seg in rendered for i in range(seg.first, seg.last + 1)}
+    return [FrameState.RENDERING if i in inside and s in todo else s for i, s in enumerate(states)]
 
 
 def lanes(project: Project, store: FrameStore, plans: list[FramePlan], segs: list[Segment]) -> dict:
