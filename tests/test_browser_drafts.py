@@ -30,7 +30,9 @@ def test_draft_then_render_final(page: Page):
     expect(page.locator("#status")).to_contain_text("(drafts)")
     drafted = before.index("missing")
     cell = f"#timeline .sdvc-cell[data-frame='{drafted}']"
-    assert page.eval_on_selector(cell, "c => getComputedStyle(c).backgroundColor") == "rgb(125, 211, 252)"
+    assert (
+        page.eval_on_selector(cell, "c => getComputedStyle(c).backgroundColor") == "rgb(163, 230, 53)"
+    )  # the draft hue (ui/assets/timeline.css)
     # 3. Render final: the finals replace them, green.
     page.locator("#render-final").click()
     wait_for_states(page, ["rendered" if s == "missing" else s for s in before])
