@@ -140,11 +140,14 @@ def test_the_gallery_follows_edits_and_a_reload_keeps_the_video(page: Page):
     expect(page.locator("#downloads a[download='sd-video.mp4']")).to_have_count(1)
 
 
-def test_backend_and_remote_wait_under_advanced(page: Page):
-    expect(page.locator("#backend")).to_be_hidden()
+def test_advanced_holds_the_render_options_and_a_visitor_gets_no_backend_choice(page: Page):
+    # The session's server runs without --allow-remote-choice: Backend and Remote are the operator's
+    # (test_remote_lockdown.py); Advanced, below the model options, holds the scheduler and the rest.
     expect(page.locator("#model")).to_be_visible()
+    expect(page.locator("#scheduler")).to_be_hidden()
     page.locator("#advanced").get_by_text("Advanced").click()
-    expect(page.locator("#backend")).to_be_visible()
-    expect(page.locator("#remote")).to_be_visible()
-    model_top = page.locator("#model").bounding_box()["y"]
-    assert page.locator("#backend").bounding_box()["y"] > model_top
+    expect(page.locator("#scheduler")).to_be_visible()
+    expect(page.locator("#spacing")).to_be_visible()
+    assert page.locator("#scheduler").bounding_box()["y"] > page.locator("#model").bounding_box()["y"]
+    expect(page.locator("#backend")).to_have_count(0)
+    expect(page.locator("#remote")).to_have_count(0)
