@@ -104,7 +104,7 @@ def path_like_upload(api: Api) -> str:
 
 def path_never_uploaded(api: Api) -> str:
     """A file path on the server that no one uploaded: Gradio refuses it before the app sees it."""
-    return api.raw_error("/render_project", [{"path": "/etc/hostname", "meta": {"_type": "gradio.FileData"}}])
+    return api.raw_error("/render_project", [{"path": "/etc/hostname", "meta": {"_type": "gradio.FileData"}}, False])
 
 
 def upload_over_the_limit(api: Api) -> str:
@@ -126,7 +126,8 @@ BIG = json.dumps(project()).encode() + b" " * (2 * MIB)  # valid JSON, 2 MiB
 OUT_OF_ORDER = project(keyframes=[{"frame": 0, **FOX}, {"frame": 8, "prompt": "b"}, {"frame": 4, "prompt": "c"}])
 LONG_SEGMENT = project(keyframes=[{"frame": 0, **FOX}, {"frame": 300, "prompt": "b"}])
 NAN_GUIDANCE = encode(project()).replace(b'"guidance": 0.0', b'"guidance": NaN')
-SEGMENT = "keyframes[1].frame: in-between frames after frame 0 must be at most 240 (SDVC_MAX_SEGMENT_FRAMES), got 299"
+SEGMENT = "frame: in-between frames after frame 0 must be at most 240 (SDVC_MAX_SEGMENT_FRAMES), got 299"
+# The server counts keyframes as the page does (keyframe 2); the CLI names the file's field (keyframes[1]).
 PROJECT_FRAMES = (
     "keyframes[1].frame must be between 0 and 1439 (a project has at most 1440 frames: SDVC_MAX_PROJECT_FRAMES), "
     "got 1000000"
@@ -156,9 +157,14 @@ CASES = {
     "project file of 2 MiB": Bad(render_file("big project"), "project must be at most 1 MiB (SDVC_MAX_PROJECT_BYTES), got 2 MiB", BIG, "must be at most 1 MiB (SDVC_MAX_PROJECT_BYTES), got 2 MiB"),
     "project a list": Bad(render(b"[]"), "a project must be a JSON object, got list", b"[]"),
     "width as text": Bad(render(project(width="64")), "width must be an integer, got '64'", project(width="64")),
-    "unknown field": Bad(render(project(evil=1)), "evil is not a known field (known: easing, fps", project(evil=1)),
-    "frames out of order": Bad(render(OUT_OF_ORDER), "keyframes[2].frame must be greater than 8, got 4", OUT_OF_ORDER),
-    "segment of 299 frames": Bad(render(LONG_SEGMENT), SEGMENT, LONG_SEGMENT),
+    "unknown field": Bad(render(project(evil=1)), "evil is not a known field (known: audio, easing, fps", project(evil=1)),
+    "frames out of order": Bad(
+        render(OUT_OF_ORDER),
+        "keyframe 3 frame must be greater than 8, got 4",
+        OUT_OF_ORDER,
+        "keyframes[2].frame must be greater than 8, got 4",
+    ),
+    "segment of 299 frames": Bad(render(LONG_SEGMENT), f"keyframe 2 {SEGMENT}", LONG_SEGMENT, f"keyframes[1].{SEGMENT}"),
     "guidance NaN": Bad(render(NAN_GUIDANCE), "guidance must be between 0.0 and 30.0, got nan", NAN_GUIDANCE),
     "fps 0": Bad(render(project(fps=0)), "fps must be between 1 and 120, got 0", project(fps=0)),
     "another model in the project": Bad(render(project(model="sd-1.5")), "model 'sd-1.5' is not available on this server, which renders with 'demo'"),
