@@ -40,7 +40,9 @@ def test_api_page_lists_the_endpoints_with_their_parameters(client):
         "/interpolate": ["start", "end", "frames"],
         "/candidates": ["prompt", "negative_prompt", "style", "seed", "count", "steps", "guidance", "width", "height"],
         "/encode_image": ["image", "prompt", "negative_prompt", "style", "steps", "guidance", "width", "height"],
-        "/render_project": ["project"],
+        "/render_project": ["project", "draft"],
+        "/analyze_audio": ["audio"],
+        "/frame": ["project", "index"],
         "/encode": ["prompt", "negative_prompt", "style", "seed", "steps", "guidance", "width", "height", "scheduler"],
         "/render_batch": ["batch"],
         "/server_info": [],
@@ -149,7 +151,7 @@ def test_bad_input_gets_a_clear_error_and_the_server_goes_on(
         (
             "/render_project",
             {"project": json.dumps({"keyframes": [{"frame": 3, "prompt": "x"}]})},
-            "keyframes[0].frame must be 0",
+            "keyframe 1 frame must be 0",  # counted as the page counts
         ),
     ]
     for api_name, kwargs, expected in cases:
