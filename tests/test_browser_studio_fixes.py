@@ -49,7 +49,9 @@ def test_row_buttons_redraw_at_once_and_survive_a_reload(page: Page):
     expect(page.locator("#timeline .sdvc-cell")).to_have_count(17)
     page.locator("#add-row").click()
     expect(page.locator("#timeline .sdvc-cell")).to_have_count(25)
+    expect(prompt_box(page, 3)).to_be_visible()  # the rows drawn again: their buttons are the new ones
     page.locator("#kf-1-remove").click()  # the city row goes; the lake (frame 16) and the new row stay
+    expect(prompt_box(page, 3)).to_have_count(0)
     expect(page.locator("#timeline .sdvc-cell")).to_have_count(25)
     expect(prompt_box(page, 1)).to_have_value("a quiet lake at dawn, mist over the water")
     page.locator("#kf-0-down").click()  # the fox and the lake swap places

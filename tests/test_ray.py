@@ -66,7 +66,7 @@ def test_a_worker_killed_mid_render_has_its_chunk_retried_elsewhere(cluster, pro
     store = FrameStore(tmp_path / "frames")
     written: list[str] = []
     write = store.write
-    store.write = lambda key, image: (written.append(key), write(key, image))[-1]
+    store.write = lambda key, image, **options: (written.append(key), write(key, image, **options))[-1]
     try:
         backend.connect()
         victim = ray.get(backend._workers[0].pid.remote())
