@@ -1,13 +1,16 @@
-"""Pictures users upload as keyframes: checked as hostile files, kept by content per session.
+"""Files users upload to the studio: pictures as keyframes, a soundtrack; checked as hostile
+files, kept by content per session.
 
-An upload goes through keyframe_image's checks (size in bytes and pixels, format, mode) before
-anything else happens to it. The studio keeps a browser session's pictures in a folder of its
+A picture goes through keyframe_image's checks (size in bytes and pixels, format, mode), a
+soundtrack through audio_analysis's (size, format, length: it is decoded and analysed), before
+anything else happens to it. The studio keeps a browser session's files in a folder of its
 own under the app's cache,
 
     <cache root>/sessions/<session id>/images/<sha256>.<ext>
+    <cache root>/sessions/<session id>/audio/<sha256>.<ext>
 
-and its project refers to each one relatively (`"image": "images/<sha256>.png"`), exactly as a
-project file refers to pictures next to it. The studio parses the session's project with that
+and its project refers to each one relatively (`"image": "images/<sha256>.png"`,
+`"audio": {"path": "audio/<sha256>.mp3"}`), exactly as a project file refers to files next to it. The studio parses the session's project with that
 folder as the project folder, so keyframe_image refuses every path that leaves it: a project
 coming back from the browser can only name the session's own pictures, never a server file.
 """
@@ -19,10 +22,12 @@ from pathlib import Path
 from PIL import Image
 
 from .atomic_write import atomic_write
+from .audio_analysis import AudioAnalysis, analyze_audio, read_audio_file
 from .keyframe_image import KeyframeImage, check_image_bytes, image_sha256, read_image_file
 from .presets import cache_root
 
 IMAGES = "images"  # the pictures' folder inside a session folder, as project paths name it
+AUDIO = "audio"  # the soundtracks' folder
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")  # uuid4().hex
 _EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif", "BMP": "bmp", "TIFF": "tif"}
 
@@ -55,7 +60,25 @@ def keep_image(upload: Path, folder: Path, field: str) -> KeyframeImage:
     with Image.open(io.BytesIO(data)) as image:  # checked above: a known format
         extension = _EXTENSIONS[image.format]
     source = f"{IMAGES}/{picture.sha256}.{extension}"
+    return KeyframeImage(source=source, sha256=picture.sha256, path=_keep(data, folder, source))
+
+
+def keep_audio(upload: Path, folder: Path, field: str) -> tuple[str, AudioAnalysis]:
+    """Check an uploaded soundtrack (decoded and analysed: InputError naming `field`) and keep its bytes
+    as audio/<sha256>.<ext> in `folder`; its path as the project names it, and its analysis."""
+    import soundfile
+
+    data = read_audio_file(Path(upload), field)
+    analysis = analyze_audio(data, field)
+    extension = soundfile.info(io.BytesIO(data)).format.lower()  # checked above: WAV, FLAC, OGG or MP3
+    source = f"{AUDIO}/{analysis.sha256}.{extension}"
+    _keep(data, folder, source)
+    return source, analysis
+
+
+def _keep(data: bytes, folder: Path, source: str) -> Path:
+    """`data` at folder/source, written once per content."""
     kept = Path(folder) / source
     if not kept.is_file():
         atomic_write(kept, lambda tmp: tmp.write_bytes(data))
-    return KeyframeImage(source=source, sha256=picture.sha256, path=kept)
+    return kept

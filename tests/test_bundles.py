@@ -67,7 +67,7 @@ def test_a_bundle_renders_the_frames_of_its_folder_and_reuses_them(demo_model_di
 def test_the_studio_saves_a_bundle_and_loads_it_in_a_fresh_session(tmp_path):
     from ui import handlers
     from ui.context import AppContext
-    from ui.form import SETTING_FIELDS, Form
+    from ui.form import SETTING_FIELDS, Form, settings_of
 
     project = load_project(picture_project(tmp_path / "made"))
     data = project.to_json()
@@ -79,14 +79,10 @@ def test_the_studio_saves_a_bundle_and_loads_it_in_a_fresh_session(tmp_path):
     assert update.rows[1]["image"].startswith("files/") and Path(update.rows[1]["preview"]).is_file()
     form = Form({k: update.settings[k] for k in SETTING_FIELDS}, update.rows, update.session)
     assert form.project().keyframes[1].image.sha256 == project.keyframes[1].image.sha256
-    saved = Path(
-        handlers.save_project(Form({k: data[k] for k in SETTING_FIELDS}, update.rows, update.session)).project_file
-    )
+    saved = Path(handlers.save_project(Form(settings_of(project), update.rows, update.session)).project_file)
     assert saved.suffix == ".zip" and len(zipfile.ZipFile(saved).namelist()) == 2
     plain = {**data, "keyframes": [data["keyframes"][0]]}
-    json_file = Path(
-        handlers.save_project(Form({k: plain[k] for k in SETTING_FIELDS}, plain["keyframes"])).project_file
-    )
+    json_file = Path(handlers.save_project(Form(settings_of(project), plain["keyframes"])).project_file)
     assert json_file.suffix == ".json" and not project_files(load_project(json_file))
 
 

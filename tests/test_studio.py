@@ -116,7 +116,7 @@ def test_refresh_after_a_bad_edit_explains_without_raising(tmp_path):
 
     ctx = AppContext(model=DEMO_CHOICE, store=FrameStore(tmp_path), backend=None)
     data = project().to_json()
-    settings = {k: data[k] for k in form.SETTING_FIELDS}
+    settings = form.settings_of(project())
     rows = data["keyframes"]
     rows[1] = {**rows[1], "frame": 0}
     update = handlers.refresh(ctx, form.Form(settings, rows, {}, [0, 1]))
@@ -149,7 +149,7 @@ def test_interpolate_redraws_the_timeline_after_every_batch(tmp_path):
     backend = InstantBackend()
     ctx = AppContext(model=DEMO_CHOICE, store=FrameStore(tmp_path), backend=backend, batch_size=2)
     data = project().to_json()
-    settings = {k: data[k] for k in form.SETTING_FIELDS}
+    settings = form.settings_of(project())
     updates = list(handlers.interpolate(ctx, form.Form(settings, data["keyframes"], {}, [0, 1]), lambda *a, **k: None))
     done = [sum(c in "rk" for c in u.view.payload["states"]) for u in updates]
     assert backend.batches == 4  # 7 frames, 2 a batch

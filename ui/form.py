@@ -27,7 +27,7 @@ ROW_FIELDS = ("frame", "prompt", "negative_prompt", "style", "seed")
 PICTURE_FIELDS = ("image", "strength")  # only on rows with a picture
 SETTING_FIELDS = (
     *("model", "width", "height", "steps", "guidance", "scheduler", "fps", "easing", "interpolation"),
-    *("spacing", "path"),
+    *("spacing", "path", "timing"),
 )
 FRAME_GAP = 8  # frames between a new row and the one before it
 MAX_DICE_SEED = 2**32 - 1  # seeds a browser number field keeps exactly
@@ -60,17 +60,27 @@ def starter_project(model: str) -> dict[str, Any]:
         "interpolation": "lerp",
         "spacing": "uniform",
         "path": "straight",
+        "timing": "even",
         "keyframes": [
             {"frame": f, "prompt": p, "negative_prompt": "", "style": "none", "seed": s} for f, p, s in STARTER_PROMPTS
         ],
     }
 
 
-def project_json(settings: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
+def project_json(
+    settings: dict[str, Any], rows: list[dict[str, Any]], audio: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Project JSON from the form's values (unchecked: pipeline.project.parse_project checks it)."""
     keyframes = [{k: row[k] for k in (*ROW_FIELDS, *PICTURE_FIELDS) if k in row} for row in rows]
     # A field the caller leaves out (an older client: no spacing, no path) takes the project's default.
-    return {**{k: settings[k] for k in SETTING_FIELDS if k in settings}, "keyframes": keyframes}
+    data = {**{k: settings[k] for k in SETTING_FIELDS if k in settings}, "keyframes": keyframes}
+    return data | ({"audio": audio} if audio is not None else {})
+
+
+def settings_of(project: Project) -> dict[str, Any]:
+    """The form's settings for a project; a field its file leaves out at the default (timing) shows it."""
+    data = project.to_json()
+    return {k: data[k] if k in data else getattr(project, k) for k in SETTING_FIELDS}
 
 
 def number(value: Any) -> Any:
@@ -191,6 +201,9 @@ class Form:
     candidate_count: int = CANDIDATE_COUNT  # how many candidates a row shows
     picker: dict | None = None  # the candidates shown: what a click on one picks (ui/keyframe_choice.py)
     schedule: str = ""  # a pasted prompt schedule (ui/timeline_edits.py)
+    audio: dict[str, Any] | None = None  # the soundtrack, {"path", "start"} as the project names it (ui/soundtrack.py)
+    beat_every: Any = 4  # Keyframes on beats: one keyframe every this many beats,
+    beat_from: Any = 0  # from this frame on (both checked by pipeline.beat_keyframes)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "session", checked_session(self.session))
@@ -202,7 +215,7 @@ class Form:
 
     def project(self) -> Project:
         """The form's project, checked (InputError naming the field); its files are the session's own."""
-        return parse_project(project_json(self.settings, self.rows), session_dir(self.sid))
+        return parse_project(project_json(self.settings, self.rows, self.audio), session_dir(self.sid))
 
     def selection(self, project: Project) -> list[int] | None:
         """The ticked segments while the segments stay those of the session's project; None (every

@@ -29,8 +29,9 @@ from pipeline.workspace import request_dir
 from .context import AppContext
 from .drafts import as_final, draft_notice, render_steps
 from .errors import field_error_html, user_errors
-from .form import SETTING_FIELDS, Form, checked_session, session_value, starter_project
+from .form import Form, checked_session, session_value, settings_of, starter_project
 from .gpu import gpu, gpu_for, render_seconds
+from .soundtrack import soundtrack_view
 from .timeline_view import build_view
 from .update import StudioUpdate, keyframe_gallery
 
@@ -59,11 +60,6 @@ def _renderable(ctx: AppContext, form: Form) -> Project:
     return project
 
 
-def _settings_of(project: Project) -> dict[str, Any]:
-    data = project.to_json()
-    return {k: data[k] for k in SETTING_FIELDS}
-
-
 def restore(ctx: AppContext, session: Any) -> StudioUpdate:
     """Page load: the browser's saved project, or the starter project for a new session."""
     session = checked_session(session)
@@ -80,12 +76,13 @@ def restore(ctx: AppContext, session: Any) -> StudioUpdate:
         view=build_view(project, ctx.store, sid, None),
         gallery=keyframe_gallery(ctx.store, project, sid),
         session=session_value(sid, project.to_json(), outputs),
-        settings=_settings_of(project),
+        settings=settings_of(project),
         rows=rows,
         status=status,
         video=outputs.get("video"),
         downloads=outputs.get("downloads"),
         field_error="",
+        soundtrack=soundtrack_view(project),
     )
 
 
@@ -246,10 +243,11 @@ def open_project(ctx: AppContext, path: str | None, session: Any) -> StudioUpdat
         view=build_view(project, ctx.store, sid, None),
         gallery=keyframe_gallery(ctx.store, project, sid),
         session=session_value(sid, project.to_json(), session.get("outputs")),
-        settings=_settings_of(project),
+        settings=settings_of(project),
         rows=_rows_of(project),
         status=status,
         field_error="",
+        soundtrack=soundtrack_view(project),
     )
 
 

@@ -3,7 +3,7 @@ rely on them).
 
 Top to bottom: options (model, size, steps, ...; scheduler and where renders run under Advanced)
 beside the prompt rows (drawn into `rows_area` by ui/prompt_rows.py; under them the message of a
-field that is wrong), the Candidates panel and the keyframe gallery; the timeline strip, segment
+field that is wrong), the Candidates panel and the keyframe gallery; the timeline strip and its Soundtrack panel, segment
 selector and table; Interpolate / Create video; the video and its downloads; project
 save and load. Values are set from the session's project when the page loads.
 """
@@ -20,6 +20,7 @@ from .drafts import draft_controls
 from .form import CANDIDATE_COUNT
 from .handlers import model_status
 from .page import CandidatesPanel, Page
+from .soundtrack import soundtrack_panel
 from .timeline import timeline_component
 from .timeline_view import TABLE_HEADERS
 
@@ -64,6 +65,7 @@ def build_page(ctx: AppContext) -> Page:
     with gr.Column(elem_classes="sdvc-panel"):
         gr.Markdown("### Timeline")
         strip = timeline_component()
+        soundtrack, settings["timing"] = soundtrack_panel()
         with gr.Accordion("Paste a prompt schedule", open=False, elem_id="schedule-panel"):
             schedule = gr.Textbox(
                 label="Prompt schedule",
@@ -111,6 +113,7 @@ def build_page(ctx: AppContext) -> Page:
         add_button=add_button,
         generate_button=generate_button,
         candidates=candidates,
+        soundtrack=soundtrack,
         picker=picker,
         gallery=gallery,
         field_error=field_error,

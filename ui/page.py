@@ -3,6 +3,7 @@ handler's StudioUpdate, each in one place: `Page.form` and `Page.apply`.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
@@ -23,6 +24,22 @@ class CandidatesPanel:
 
 
 @dataclass(frozen=True)
+class SoundtrackPanel:
+    """The Soundtrack panel (ui/soundtrack.py): the track and its player, where frame 0 plays, a
+    summary, and the buttons that place keyframes by it (the timing option is a setting)."""
+
+    track: gr.State  # the project's audio path in the session's folder, or None
+    player: gr.Audio  # upload a track; plays it
+    start: gr.Number
+    info: gr.Markdown
+    every: gr.Number  # Keyframes on beats: every this many beats,
+    from_frame: gr.Number  # from this frame on
+    on_beats: gr.Button
+    snap: gr.Button
+    fit: gr.Button
+
+
+@dataclass(frozen=True)
 class Page:
     """Every component an event reads, changes or starts from (settings by project field name)."""
 
@@ -33,6 +50,7 @@ class Page:
     add_button: gr.Button
     generate_button: gr.Button
     candidates: CandidatesPanel
+    soundtrack: SoundtrackPanel
     picker: gr.State  # what a click on a candidate picks (update.CandidatesView.picker)
     gallery: gr.Gallery
     field_error: gr.HTML  # under the rows: what a quiet check found wrong, its field outlined
@@ -70,6 +88,10 @@ class Page:
             self.candidates.count,
             self.picker,
             self.schedule,
+            self.soundtrack.track,
+            self.soundtrack.start,
+            self.soundtrack.every,
+            self.soundtrack.from_frame,
         }
 
     @property
@@ -93,6 +115,10 @@ class Page:
             self.candidates.title,
             self.candidates.gallery,
             self.picker,
+            self.soundtrack.track,
+            self.soundtrack.player,
+            self.soundtrack.start,
+            self.soundtrack.info,
         ]
 
     def form(self, data: dict, rows: list[dict]) -> Form:
@@ -109,6 +135,9 @@ class Page:
             candidate_count=number(data[self.candidates.count]),
             picker=data[self.picker],
             schedule=data[self.schedule],
+            audio=_audio_field(data[self.soundtrack.track], data[self.soundtrack.start]),
+            beat_every=number(data[self.soundtrack.every]),
+            beat_from=number(data[self.soundtrack.from_frame]),
         )
 
     def apply(self, update: StudioUpdate) -> dict:
@@ -140,4 +169,14 @@ class Page:
                 value=update.candidates.gallery, selected_index=update.candidates.selected
             )
             out[self.picker] = update.candidates.picker
+        if update.soundtrack is not None:
+            out[self.soundtrack.track] = update.soundtrack.source
+            out[self.soundtrack.player] = update.soundtrack.player
+            out[self.soundtrack.start] = update.soundtrack.start
+            out[self.soundtrack.info] = update.soundtrack.info
         return out
+
+
+def _audio_field(source: str | None, start: Any) -> dict | None:
+    """The project's audio field from the panel (its start checked by the project's parse)."""
+    return {"path": source, "start": number(start)} if source else None

@@ -18,6 +18,7 @@ from . import form, handlers, keyframe_choice
 from .context import AppContext
 from .events import Events
 from .page import Page
+from .soundtrack import soundtrack_events
 from .timeline import timeline_events
 
 Fields = dict[str, gr.components.Component]  # one row's components by name
@@ -72,6 +73,7 @@ def _attach(on: Events, fields: list[Fields], inputs: set) -> None:
     edits = [c.blur for c in typed] + [c.submit for c in typed] + [f["style"].input for f in fields]
     edits += [f["strength"].release for f in fields if "strength" in f]
     edits += [c.input for name, c in page.settings.items() if name != "model"] + [page.selector.input]
+    edits += [page.soundtrack.start.input]
     gr.on(
         edits,
         on.quick(handlers.refresh),
@@ -102,8 +104,9 @@ def _attach(on: Events, fields: list[Fields], inputs: set) -> None:
         if "drop_picture" in f:
             f["drop_picture"].click(on.quick(keyframe_choice.drop_picture, i), **action)
 
-    # 4. The timeline's gestures (drag, add, remove, preview, play) and a pasted schedule.
+    # 4. The timeline's gestures (drag, add, remove, preview, play) and a pasted schedule; the soundtrack.
     timeline_events(on, inputs)
+    soundtrack_events(on, inputs)
 
 
 def _row(i: int, row: dict, count: int) -> Fields:

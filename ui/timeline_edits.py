@@ -10,15 +10,14 @@ from dataclasses import replace
 from typing import Any
 
 from pipeline.errors import InputError, check_integer
-from pipeline.project import Project, parse_project
+from pipeline.project import Project
 from pipeline.prompt_schedule import parse_schedule
 from pipeline.service import frame_path
 from pipeline.timeline import plan_timeline
-from pipeline.uploads import session_dir
 
 from .context import AppContext
 from .errors import user_errors
-from .form import Form, project_json, random_seed, remove_row
+from .form import Form, random_seed, remove_row
 from .timeline_view import build_view, file_url
 from .update import StudioUpdate
 
@@ -28,9 +27,9 @@ def _view(ctx: AppContext, form: Form, project: Project, **extra: Any):
     return replace(view, payload={**view.payload, **extra}) if extra else view
 
 
-def _edited(ctx: AppContext, form: Form, rows: list[dict], status: str) -> StudioUpdate:
+def edited(ctx: AppContext, form: Form, rows: list[dict], status: str) -> StudioUpdate:
     """The form with these rows, when they make a project (InputError otherwise: nothing changes)."""
-    project = parse_project(project_json(form.settings, rows), session_dir(form.sid))
+    project = replace(form, rows=rows).project()
     return StudioUpdate(
         rows=rows,
         view=build_view(project, ctx.store, form.sid, None),
@@ -91,7 +90,7 @@ def move_keyframe(ctx: AppContext, form: Form, source: Any, target: Any) -> Stud
             f"keyframe {i + 1} cannot move to frame {target}: keyframe {i + 2} at frame {after} is in the way"
         )
     moved = [{**row, "frame": target} if n == i else row for n, row in enumerate(rows)]
-    return _edited(ctx, form, moved, f"Keyframe {i + 1} moved from frame {source} to frame {target}.")
+    return edited(ctx, form, moved, f"Keyframe {i + 1} moved from frame {source} to frame {target}.")
 
 
 @user_errors
@@ -105,7 +104,7 @@ def add_keyframe(ctx: AppContext, form: Form, frame: Any) -> StudioUpdate:
     previous = rows[at - 1]
     row = {**{k: previous[k] for k in ("prompt", "negative_prompt", "style")}, "frame": frame, "seed": random_seed()}
     added = [*rows[:at], row, *rows[at:]]
-    return _edited(ctx, form, added, f"Keyframe {at + 1} added at frame {frame}: edit its prompt.")
+    return edited(ctx, form, added, f"Keyframe {at + 1} added at frame {frame}: edit its prompt.")
 
 
 @user_errors
@@ -114,7 +113,7 @@ def remove_keyframe(ctx: AppContext, form: Form, frame: Any) -> StudioUpdate:
     i = _row_at(form, frame, "remove")
     if i == 0:
         raise InputError("the keyframe at frame 0 starts the timeline: it cannot be removed")
-    return _edited(ctx, form, remove_row(form.rows, i), f"Keyframe {i + 1} (frame {frame}) removed.")
+    return edited(ctx, form, remove_row(form.rows, i), f"Keyframe {i + 1} (frame {frame}) removed.")
 
 
 @user_errors
@@ -126,4 +125,4 @@ def use_schedule(ctx: AppContext, form: Form) -> StudioUpdate:
     for i, (frame, prompt) in enumerate(schedule):
         kept = old[i] if i < len(old) else {"negative_prompt": "", "style": "none", "seed": random_seed()}
         rows.append({"frame": frame, "prompt": prompt, **{k: kept[k] for k in ("negative_prompt", "style", "seed")}})
-    return _edited(ctx, form, rows, f"Schedule used: {len(rows)} keyframes.")
+    return edited(ctx, form, rows, f"Schedule used: {len(rows)} keyframes.")

@@ -22,6 +22,16 @@ class CandidatesView:
 
 
 @dataclass(frozen=True)
+class SoundtrackView:
+    """The Soundtrack panel for a project (ui/soundtrack.py): its track, where frame 0 plays, a summary."""
+
+    source: str | None  # the project's audio path (in the session's folder), None without a track
+    start: float  # seconds into the track at frame 0
+    player: str | None  # the track's file on the server, for the player
+    info: str  # tempo, beats, duration (Markdown)
+
+
+@dataclass(frozen=True)
 class StudioUpdate:
     """The parts of the page a handler changes; None leaves a part as it is."""
 
@@ -37,6 +47,7 @@ class StudioUpdate:
     model_status: str | None = None
     candidates: CandidatesView | None = None
     field_error: str | None = None  # HTML under the rows ("" clears it): what a quiet check found wrong
+    soundtrack: SoundtrackView | None = None
 
 
 def keyframe_gallery(store: FrameStore, project: Project, project_id: str | None = None) -> list[tuple[str, str]]:
