@@ -52,6 +52,14 @@ def track_folder(tmp_path_factory) -> Path:
     return folder
 
 
+def picture_and_sound_seconds(mp4: Path) -> list[float]:
+    """The mp4's H.264 and AAC streams' durations (it must have both)."""
+    with av.open(str(mp4)) as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert (video.codec_context.name, audio.codec_context.name) == ("h264", "aac")
+        return [float(s.duration * s.time_base) for s in (video, audio)]
+
+
 def project_with(folder: Path, keyframes=KEYFRAMES, **fields) -> Path:
     return write_project(folder / "project.json", keyframes, audio={"path": "clicks.wav", "start": 0.0}, **fields)
 
@@ -188,10 +196,7 @@ def test_rendered_mp4_carries_the_track_as_aac_as_long_as_the_video(track_folder
     project.write_text(json.dumps(data))
     result = run_cli("render", project, "--out", tmp_path / "video.mp4", "--cache", tmp_path / "cache", "--json")
     assert result.returncode == 0, result.stderr
-    with av.open(str(tmp_path / "video.mp4")) as container:
-        video, audio = container.streams.video[0], container.streams.audio[0]
-        assert (video.codec_context.name, audio.codec_context.name) == ("h264", "aac")
-        durations = [float(s.duration * s.time_base) for s in (video, audio)]
+    durations = picture_and_sound_seconds(tmp_path / "video.mp4")
     assert durations[0] == pytest.approx(12 / FPS)
     assert abs(durations[0] - durations[1]) < 1 / FPS
     gif = run_cli("render", project, "--out", tmp_path / "video.gif", "--cache", tmp_path / "cache")
@@ -210,3 +215,16 @@ def test_analyze_audio_through_gradio_client(track_folder, tmp_path, demo_server
     (tmp_path / "notes.wav").write_text("not a sound")
     with pytest.raises(Exception, match="audio: not an audio file we can read"):
         client.predict(audio=handle_file(str(tmp_path / "notes.wav")), api_name="/analyze_audio")
+
+
+@pytest.mark.slow
+def test_render_project_through_gradio_client_returns_the_video_with_sound(track_folder, tmp_path, demo_server):
+    from gradio_client import Client, handle_file
+
+    project = load_project(project_with(track_folder, [KEYFRAMES[0], {**KEYFRAMES[1], "frame": 7}], steps=1))
+    bundle = write_bundle(project, tmp_path / "song-project.zip")
+    client = Client(demo_server.url, analytics_enabled=False, verbose=False)
+    video, stats = client.predict(project=handle_file(str(bundle)), draft=False, api_name="/render_project")
+    durations = picture_and_sound_seconds(Path(video))
+    assert durations[0] == pytest.approx(8 / FPS) and abs(durations[0] - durations[1]) < 1 / FPS
+    assert stats["rendered"] == 8
