@@ -29,6 +29,7 @@ probe.py             even spacing's probe: a segment's uniform frames, cheaply, 
 smoothness.py        how evenly a segment changes: neighbour SSIM distances, 1 - Gini, mean, max jump
 draft.py             drafts: cheap previews under their own keys, shown until finals exist
 tiny_decoder.py      the tiny decoder (TAESD-sized AutoencoderTiny) drafts decode with
+feature_reuse.py     fast mode: a UNet reusing its deep features between steps (DeepCache-style), per call
 timeline_payload.py  the studio timeline's compact redraw (one char a frame a frame's state)
 prompt_schedule.py   Deforum / ComfyUI prompt schedules ("0": "a red fox", ...) to keyframes
 renderer.py          the render core (pin, find missing, encode, batch, write, evict, report)

@@ -97,6 +97,10 @@ class LocalBackend:
 
         model = load_model(settings.model, self.options)
         pipe = decoding_pipelines(model, settings.decoder)[settings.scheduler]
+        if settings.reuses_features:  # a pipeline of its own for this call: the shared one stays exact
+            from .feature_reuse import fast_pipeline
+
+            pipe = fast_pipeline(pipe)
         batch = {
             name: torch.cat([f[name] for f in frames]).to(model.device, model.dtype)
             for name in frames[0]

@@ -62,6 +62,7 @@ class Conditioning:
             guidance=float(m["guidance"]),
             scheduler=m["scheduler"],
             decoder=m.get("decoder", FULL_DECODER),  # a draft batch's (safetensors_file.settings_metadata)
+            fast=m.get("fast") == "true",  # a fast batch's, likewise
         )
 
     @property

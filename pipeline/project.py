@@ -28,6 +28,7 @@ TIMINGS = ("even", "audio")  # in-betweens' t: even steps, or advancing with the
 FULL_DECODER = "vae"  # the model's own autoencoder
 TINY_DECODER = "tiny"  # a TAESD-sized AutoencoderTiny (tiny_decoder.py)
 DECODERS = (FULL_DECODER, TINY_DECODER)
+MIN_FAST_STEPS = 8  # fast mode reuses features from this many steps; 1-4 step models need every step, render exact
 
 
 @dataclass(frozen=True)
@@ -41,18 +42,34 @@ class RenderSettings:
     guidance: float  # classifier-free guidance scale; <= 1 means no negative pass
     scheduler: str
     decoder: str = FULL_DECODER  # latents to pixels: the model's VAE, or TINY_DECODER for a draft (draft.py)
+    fast: bool = False  # fast mode asked for: reuse deep UNet features between steps (feature_reuse.py)
+
+    @property
+    def reuses_features(self) -> bool:
+        """Whether frames render in fast mode: asked for, with enough steps to reuse features between."""
+        return self.fast and self.steps >= MIN_FAST_STEPS
+
+    @property
+    def fast_notice(self) -> str:
+        """Why fast mode, asked for, renders exact; "" otherwise."""
+        if not self.fast or self.reuses_features:
+            return ""
+        return f"fast mode reuses features from {MIN_FAST_STEPS} steps on: with {self.steps}, frames render exact"
 
     def key_fields(self) -> dict[str, Any]:
-        """The fields as a frame key hashes them: the decoder only when not the model's own, so
-        keys made before it existed never change."""
+        """The fields as a frame key hashes them: the decoder only when not the model's own, fast
+        only when it reuses features, so keys made before either existed never change."""
         fields = asdict(self)
         if self.decoder == FULL_DECODER:
             del fields["decoder"]
+        del fields["fast"]
+        if self.reuses_features:
+            fields["fast"] = True
         return fields
 
     def for_encoding(self) -> "RenderSettings":
-        """The settings a keyframe is encoded under: the decoder plays no part in its conditioning."""
-        return replace(self, decoder=FULL_DECODER)
+        """The settings a keyframe is encoded under: neither decoder nor fast mode plays a part in its conditioning."""
+        return replace(self, decoder=FULL_DECODER, fast=False)
 
 
 @dataclass(frozen=True)
@@ -104,6 +121,7 @@ class Project:
     def to_json(self) -> dict[str, Any]:
         return {
             **self.settings.for_encoding().key_fields(),  # a project is always of finals
+            **({"fast": True} if self.settings.fast else {}),  # only when on: older files stay the same
             "fps": self.fps,
             "easing": self.easing,
             "interpolation": self.interpolation,
@@ -131,6 +149,7 @@ _PROJECT_FIELDS = {
     "keyframes",
     "audio",
     "timing",
+    "fast",
 }
 SPACINGS = ("uniform", "even")  # how a segment's t values are chosen (timeline.segment_fractions)
 PATHS = ("straight", "spline")  # how conditionings travel between keyframes (frame_recipe.py)
@@ -158,6 +177,13 @@ def _choice(data: dict, key: str, where: str, choices, default: str) -> str:
     value = data.get(key, default)
     if value not in choices:
         raise InputError(f"{where}{key} must be one of {', '.join(choices)}; got {show(value)}")
+    return value
+
+
+def _bool(data: dict, key: str, default: bool) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise InputError(f"{key} must be true or false, got {show(value)}")
     return value
 
 
@@ -250,6 +276,7 @@ def parse_settings(data: dict) -> RenderSettings:
         steps=_int(data, "steps", "", 1, limits().max_steps, preset.steps, env_var("max_steps")),
         guidance=_float(data, "guidance", 0.0, 30.0, preset.guidance),
         scheduler=_choice(data, "scheduler", "", list(SCHEDULER_NAMES), preset.scheduler),
+        fast=_bool(data, "fast", False),
     )
 
 
@@ -286,6 +313,11 @@ def parse_project(data: Any, folder: Path | None = None) -> Project:
         audio=audio,
         timing=timing,
     )
+
+
+def fast_mode(project: Project) -> Project:
+    """The project in fast mode (CLI `--fast`, the API's `fast`), whatever its file says."""
+    return replace(project, settings=replace(project.settings, fast=True))
 
 
 def load_project(path: Path, folder: Path | None = None, name: str | None = None) -> Project:

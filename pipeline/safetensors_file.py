@@ -70,6 +70,8 @@ def settings_metadata(settings: RenderSettings, file_format: str) -> dict[str, s
     }
     if settings.decoder != FULL_DECODER:  # a draft batch for a remote; files of finals stay as they were
         metadata["decoder"] = settings.decoder
+    if settings.fast:  # a fast batch for a remote, likewise
+        metadata["fast"] = "true"
     return metadata
 
 
@@ -103,6 +105,7 @@ def settings_from_metadata(metadata: dict[str, str], name: str) -> RenderSetting
         guidance=number("guidance", float, 0.0, 30.0),
         scheduler=metadata.get("scheduler", ""),
         decoder=metadata.get("decoder", FULL_DECODER),
+        fast=metadata.get("fast") == "true",
     )
     if not settings.model:
         raise InputError(f"{name}: metadata field 'model' is missing")
@@ -110,6 +113,8 @@ def settings_from_metadata(metadata: dict[str, str], name: str) -> RenderSetting
         raise InputError(
             f"{name}: metadata scheduler must be one of {', '.join(SCHEDULER_NAMES)}; got {settings.scheduler!r}"
         )
+    if metadata.get("fast", "true") != "true":
+        raise InputError(f"{name}: metadata fast must be 'true' when present; got {metadata['fast']!r}")
     if settings.decoder not in DECODERS:
         raise InputError(f"{name}: metadata decoder must be one of {', '.join(DECODERS)}; got {settings.decoder!r}")
     return settings
