@@ -1,9 +1,9 @@
 """The command line: `python -m pipeline render|status PROJECT.json ...`, `python -m pipeline audio FILE`.
 
-    python -m pipeline render project.json --out video.mp4 [--cache DIR] [--store-limit SIZE] [--json] [--draft]
+    python -m pipeline render project.json --out video.mp4 [--cache DIR] [--store-limit SIZE] [--json] [--draft] [--fast]
         [--offload] [--[no-]attention-slicing] [--[no-]vae-slicing] [--[no-]vae-tiling]
         [--remote URL_OR_SPACE_ID [--hf-token-env VAR]] [--ray [ADDRESS] [--ray-workers N]]
-    python -m pipeline status project.json [--cache DIR] [--json]
+    python -m pipeline status project.json [--cache DIR] [--json] [--fast]
     python -m pipeline audio song.mp3 [--fps N] [--json]
 
 Bad input exits with status 2 and one line on stderr; a model that cannot load or a remote that
@@ -37,7 +37,7 @@ from .frame_store import FrameStore
 from .limits import Limits, env_var, format_bytes, parse_bytes
 from .memory import ModelOptions
 from .presets import cache_root
-from .project import MAX_FPS, Project
+from .project import MAX_FPS, Project, fast_mode
 from .ray_backend import LOCAL, RayBackend
 from .remote import RemoteBackend, token_from_env
 from .smoothness import segment_scores
@@ -114,6 +114,12 @@ def _parser() -> argparse.ArgumentParser:
     for command in (render, status):
         command.add_argument("--cache", type=Path, help="frame store folder (default: the user cache)")
         command.add_argument("--json", action="store_true", help="end with one JSON line on stdout")
+        command.add_argument(
+            "--fast",
+            action="store_true",
+            help='fast mode, as the project\'s "fast": true: reuse deep UNet features between steps '
+            "(models of 8 steps or more; pixels differ slightly from the exact render)",
+        )
     _add_audio_command(commands)
     return parser
 
@@ -180,7 +186,12 @@ def _render(args: argparse.Namespace) -> dict:
     check_video_path(args.out, "--out")
     check_integer(args.batch, "--batch", 1, 64)
     with opened_project(args.project) as project:
-        return _render_project(args, project)
+        return _render_project(args, _as_asked(args, project))
+
+
+def _as_asked(args: argparse.Namespace, project: Project) -> Project:
+    """The project in fast mode when --fast says so."""
+    return fast_mode(project) if args.fast else project
 
 
 def _render_project(args: argparse.Namespace, project: Project) -> dict:
@@ -196,6 +207,8 @@ def _render_project(args: argparse.Namespace, project: Project) -> dict:
 
 
 def _render_with(args: argparse.Namespace, project: Project, store: FrameStore, backend: Backend) -> dict:
+    if notice := project.settings.fast_notice:
+        print(f"note: {notice}", file=sys.stderr)
     if args.draft and (notice := draft_settings(project.settings).notice):
         print(f"note: {notice}", file=sys.stderr)
     # A Ray cluster takes one --batch per worker at a time.
@@ -230,6 +243,7 @@ def _render_with(args: argparse.Namespace, project: Project, store: FrameStore, 
 def _status(args: argparse.Namespace) -> dict:
     store = _open_store(args.cache)
     with opened_project(args.project) as project:
+        project = _as_asked(args, project)
         plans = plan_timeline(project, store.spacings)
     states = store.states(plans, project_id(args.project), plan_drafts(project, plans))
     summary = segment_status(project, states)

@@ -40,6 +40,7 @@ from .project import (
     Keyframe,
     Project,
     RenderSettings,
+    fast_mode,
     loads_project,
     parse_keyframe,
     parse_settings,
@@ -135,16 +136,25 @@ def read_project_source(source: str | Path) -> Iterator[Project]:
 
 
 def render_project(
-    source: str | Path, store: FrameStore, backend: Backend, *, model: str, fmt: str = ".mp4", draft: bool = False
+    source: str | Path,
+    store: FrameStore,
+    backend: Backend,
+    *,
+    model: str,
+    fmt: str = ".mp4",
+    draft: bool = False,
+    fast: bool = False,
 ) -> Export:
     """Render a project (JSON text or file) with the server's `model` to a video in a fresh request folder;
-    `draft`: a preview from drafts where there are no finals (draft.py).
+    `draft`: a preview from drafts where there are no finals (draft.py); `fast`: fast mode, as the
+    project's `"fast": true` (feature_reuse.py).
 
     A project naming any other model is refused before anything loads it: a client must not make
     the server download a model or read a folder of its choosing.
     """
     with read_project_source(source) as project:
         check_offered(project.settings.model, [model])
+        project = fast_mode(project) if fast else project
         return export_video(project, store, backend, request_dir() / f"video{fmt}", draft=draft)
 
 

@@ -53,7 +53,9 @@ RENDER_PROJECT_DOC = """Render a whole project to an mp4 and return it with rend
 (frames_total, rendered, reused, seconds). Frames already in the store are reused.
 Parameter: project (a project JSON file or bundle .zip sent with handle_file, or the JSON text itself; at most
 {max_project_frames} frames, "model" must be this server's); draft (default false): a quick preview,
-rendering drafts (tiny decoder) of the frames that have no final and showing finals where they exist."""
+rendering drafts (tiny decoder) of the frames that have no final and showing finals where they exist;
+fast (default false): fast mode, as the project's "fast": true (deep UNet features reused between steps,
+models of 8 steps or more; pixels differ slightly from the exact render)."""
 
 ENCODE_DOC = """A keyframe's conditioning file only (no image): the /generate parameters plus scheduler
 (recorded in the file's settings). Used by another instance rendering through this one."""
@@ -112,7 +114,7 @@ def publish_api(ctx: AppContext) -> None:
         count = frames if isinstance(frames, int) and 0 < frames <= bounds["max_segment_frames"] else 0
         return render_seconds(count, preset.steps, preset.width, preset.height)
 
-    def project_seconds(project: str | FileData, draft: bool = False) -> int:
+    def project_seconds(project: str | FileData, draft: bool = False, fast: bool = False) -> int:
         """The project's frames (all of them: an upper bound), or the most a call may ask for."""
         try:
             source = project_source(project)
@@ -215,10 +217,13 @@ def publish_api(ctx: AppContext) -> None:
 
     @user_errors
     @gpu_for(project_seconds)
-    def render_project(project: str | FileData, draft: bool = False) -> tuple[FileData, dict]:
+    def render_project(project: str | FileData, draft: bool = False, fast: bool = False) -> tuple[FileData, dict]:
         """Render a project (JSON text, file or bundle) to a video; returns the video and render stats.
-        draft: a quick preview, drafts (tiny decoder) of the frames that have no final."""
-        export = service.render_project(project_source(project), ctx.store, ctx.backend, model=model, draft=bool(draft))
+        draft: a quick preview, drafts (tiny decoder) of the frames that have no final.
+        fast: fast mode, deep UNet features reused between steps (feature_reuse.py)."""
+        export = service.render_project(
+            project_source(project), ctx.store, ctx.backend, model=model, draft=bool(draft), fast=bool(fast)
+        )
         return FileData(path=str(export.video), mime_type="video/mp4"), asdict(export.report)
 
     @user_errors

@@ -27,7 +27,7 @@ ROW_FIELDS = ("frame", "prompt", "negative_prompt", "style", "seed")
 PICTURE_FIELDS = ("image", "strength")  # only on rows with a picture
 SETTING_FIELDS = (
     *("model", "width", "height", "steps", "guidance", "scheduler", "fps", "easing", "interpolation"),
-    *("spacing", "path", "timing"),
+    *("spacing", "path", "timing", "fast"),  # timing, fast: a project file holds them only when not the default
 )
 FRAME_GAP = 8  # frames between a new row and the one before it
 MAX_DICE_SEED = 2**32 - 1  # seeds a browser number field keeps exactly
@@ -61,6 +61,7 @@ def starter_project(model: str) -> dict[str, Any]:
         "spacing": "uniform",
         "path": "straight",
         "timing": "even",
+        "fast": False,
         "keyframes": [
             {"frame": f, "prompt": p, "negative_prompt": "", "style": "none", "seed": s} for f, p, s in STARTER_PROMPTS
         ],
@@ -78,9 +79,9 @@ def project_json(
 
 
 def settings_of(project: Project) -> dict[str, Any]:
-    """The form's settings for a project; a field its file leaves out at the default (timing) shows it."""
-    data = project.to_json()
-    return {k: data[k] if k in data else getattr(project, k) for k in SETTING_FIELDS}
+    """The form's settings for a project; the fields its file leaves out at their defaults (timing, fast) show them."""
+    data = project.to_json() | {"timing": project.timing, "fast": project.settings.fast}
+    return {k: data[k] for k in SETTING_FIELDS}
 
 
 def number(value: Any) -> Any:

@@ -161,8 +161,14 @@ def interpolate(ctx: AppContext, form: Form, progress: gr.Progress) -> Iterator[
         view=build_view(project, ctx.store, form.sid, chosen),
         gallery=keyframe_gallery(ctx.store, project, form.sid),
         status=f"Interpolated{' (drafts)' if form.draft else ''}: {report.rendered} frames rendered, "
-        f"{report.reused} reused ({report.seconds:.1f} s).{draft_notice(form, project)}",
+        f"{report.reused} reused ({report.seconds:.1f} s).{draft_notice(form, project)}{_fast_notice(project)}",
     )
+
+
+def _fast_notice(project: Project) -> str:
+    """Why fast mode, asked for, renders exact (after the status line); "" otherwise."""
+    notice = project.settings.fast_notice
+    return f" Note: {notice}." if notice else ""
 
 
 def render_final(ctx: AppContext, form: Form, progress: gr.Progress) -> Iterator[StudioUpdate]:

@@ -205,6 +205,9 @@ def _model_options(ctx: AppContext) -> tuple[dict[str, gr.components.Component],
         path = gr.Dropdown(
             list(PATHS), value="straight", label="Path", info="spline: no turn at keyframes", elem_id="path", **EDITABLE
         )
+        fast = gr.Checkbox(
+            label="Fast (reuse features)", info="8+ steps; pixels differ slightly", elem_id="fast", **EDITABLE
+        )
     settings = {
         "model": model,
         "width": width,
@@ -217,6 +220,7 @@ def _model_options(ctx: AppContext) -> tuple[dict[str, gr.components.Component],
         "interpolation": interpolation,
         "spacing": spacing,
         "path": path,
+        "fast": fast,  # a project field written only when on (pipeline/feature_reuse.py)
     }
     return settings, status_line, advanced
 
