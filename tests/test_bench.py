@@ -85,3 +85,18 @@ def test_the_peer_folder_is_an_option_and_a_missing_default_skips_the_peer_with_
     assert skipped.peer_note == (
         f"peer skipped: no setup.sh and walk.py in {tmp_path / 'absent'} (--peer-dir DIR names the folder)"
     )
+
+
+@pytest.mark.slow
+def test_fast_mode_bench_reports_speed_up_psnr_and_channels_last(tmp_path, demo_model_dir, capsys):
+    out = tmp_path / "fast.json"
+    assert main(["--fast-mode", "--size", "demo", "--json", str(out)]) == 0
+    r = json.loads(out.read_text())
+    fast = r["fast_mode"]
+    assert (fast["steps"], fast["side"]) == (25, 256)
+    assert fast["exact"]["cost"] > 0 and fast["fast"]["cost"] > 0 and fast["speedup"] > 0
+    assert 35 <= fast["psnr_min"] <= fast["psnr_mean"] < float("inf")  # fast frames differ, slightly
+    last = r["channels_last"]
+    assert last["max_pixel_diff"] <= 2 and last["channels_last_vs_contiguous"] > 0  # the same frame, up to rounding
+    assert list(r["goals"]) == ["fast mode >= 1.6x exact at 25 steps"]
+    assert "Fast mode vs exact" in capsys.readouterr().out

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from .drafts import drafts_table, run_drafts
+from .fast import fast_table, run_fast
 from .measure import run
 from .models import SIZES
 from .processes import DEFAULT_PEER_DIR
@@ -44,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--drafts", action="store_true", help="only draft vs final per frame, mid-size and real-size (see drafts.py)"
+    )
+    parser.add_argument(
+        "--fast-mode",
+        action="store_true",
+        help="only fast mode vs exact at 25 steps (speed-up, PSNR) and channels_last (see fast.py)",
     )
     parser.add_argument("--peer", action="store_true", help="also time the peer, stable-diffusion-videos' walk()")
     parser.add_argument(
@@ -109,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.drafts:
         result = run_drafts(args)
         print(drafts_table(result))
+    elif args.fast_mode:
+        result = run_fast(args)
+        print(fast_table(result))
     else:
         result = run(args)
         print(table(result))

@@ -55,20 +55,23 @@ _SD_VAE = {
 }
 
 
-def _cost(timing: Timing, device: str) -> float:
+def cost_of(timing: Timing, device: str) -> float:
     return timing.cpu_seconds if device == "cpu" else timing.seconds
 
 
-def _per_frame(settings: RenderSettings, store: FrameStore, backend: LocalBackend, device: str, draft) -> dict:
-    """Seconds per new frame: MID_FRAMES in-betweens at batch 1 (keyframes encoded beforehand)."""
-    project = make_project(settings, [0, MID_FRAMES + 1])
+def per_frame(
+    settings: RenderSettings, store: FrameStore, backend: LocalBackend, device: str, draft, frames: int = MID_FRAMES
+) -> dict:
+    """Seconds per new frame: `frames` in-betweens at batch 1 (keyframes encoded beforehand); `draft`
+    makes each planned frame the one to time (None: the frame itself)."""
+    project = make_project(settings, [0, frames + 1])
     plans = [p for p in plan_timeline(project) if not p.is_keyframe]
-    frames = [draft(p) for p in plans] if draft else plans
-    warm = frames[:1]
+    timed_frames = [draft(p) for p in plans] if draft else plans
+    warm = timed_frames[:1]
     run_render(render_frames(warm, store, backend, batch_size=1))  # loads the model and its decoder
-    timing, _ = timed(lambda: run_render(render_frames(frames[1:], store, backend, batch_size=1)), device)
-    count = len(frames) - 1
-    return {"seconds": round(timing.seconds / count, 4), "cost": round(_cost(timing, device) / count, 4)}
+    timing, _ = timed(lambda: run_render(render_frames(timed_frames[1:], store, backend, batch_size=1)), device)
+    count = len(timed_frames) - 1
+    return {"seconds": round(timing.seconds / count, 4), "cost": round(cost_of(timing, device) / count, 4)}
 
 
 def mid_size(device: str) -> dict:
@@ -84,9 +87,9 @@ def mid_size(device: str) -> dict:
             "draft_settings": draft_settings(settings).notice or "tiny decoder",
             "side": MID_SIDE,
             "steps": size.steps,
-            "final": _per_frame(settings, store, backend, device, None),
-            "draft": _per_frame(settings, store, backend, device, lambda p: as_draft(p, tiny)),
-            "draft_without_tiny_decoder": _per_frame(settings, store, backend, device, lambda p: as_draft(p, cheaper)),
+            "final": per_frame(settings, store, backend, device, None),
+            "draft": per_frame(settings, store, backend, device, lambda p: as_draft(p, tiny)),
+            "draft_without_tiny_decoder": per_frame(settings, store, backend, device, lambda p: as_draft(p, cheaper)),
         }
     result["vae_share_of_final"] = _vae_share(settings, device, result["final"]["cost"])
     for name in ("draft", "draft_without_tiny_decoder"):
@@ -106,7 +109,7 @@ def _vae_share(settings: RenderSettings, device: str, frame_cost: float) -> floa
     with torch.inference_mode():
         vae.decode(latents)
         timing, _ = timed(lambda: vae.decode(latents), device)
-    return round(_cost(timing, device) / frame_cost, 3)
+    return round(cost_of(timing, device) / frame_cost, 3)
 
 
 def real_size(device: str) -> dict:
@@ -127,7 +130,7 @@ def real_size(device: str) -> dict:
         run()  # warm-up
         sync(device)
         timing, _ = timed(run, device)
-        return round(_cost(timing, device), 3)
+        return round(cost_of(timing, device), 3)
 
     parts = {}
     with torch.inference_mode():
