@@ -2,9 +2,10 @@
 
 Frame i plays at `audio.start + i / fps` seconds of the track. With `"timing": "audio"` a
 segment's t advances with the onset strength over its span of the track: the step to frame i
-is the onset strength summed over the time since frame i - 1, so the largest steps come right
-after the hits and the picture holds in the quiet. t still runs 0 -> 1 over the segment and the
-frame count is unchanged; a segment over silence (or past the track's end) steps evenly.
+is the onset strength summed over the time nearer frame i than any other frame (half a frame
+either side of its start), so the picture moves on the frame nearest each hit (never a whole
+frame after it) and holds in the quiet. t still runs 0 -> 1 over the segment and the frame count
+is unchanged; a segment over silence (or past the track's end) steps evenly.
 
 `audio_lane` is what the studio's timeline draws under the frames: a peak (0..1) per frame,
 the beats as (fractional) frame positions, and the tempo.
@@ -28,11 +29,11 @@ def frame_times(track: AudioTrack, fps: int, frames: np.ndarray) -> np.ndarray:
 def audio_fractions(track: AudioTrack, fps: int, first: int, last: int) -> list[float]:
     """The t of frames first + 1 .. last (the last is 1.0), advancing with the onset strength."""
     analysis = track.analysis
-    onset = analysis.onset.astype(np.float64)  # (N,): value j covers [j, j + 1) / onset_rate
+    onset = analysis.onset.astype(np.float64)  # (N,): value j is centred on j / onset_rate (librosa's frames)
     cumulative = np.concatenate([[0.0], np.cumsum(onset)])  # (N + 1,): energy up to each boundary
-    boundaries = np.arange(cumulative.size) / analysis.onset_rate
-    # The energy up to each frame's time, linearly within a value's span; flat past the end.
-    times = frame_times(track, fps, np.arange(first, last + 1))  # (L + 1,)
+    boundaries = (np.arange(cumulative.size) - 0.5) / analysis.onset_rate
+    # The energy up to half a frame past each frame's start, linearly within a value's span; flat past the end.
+    times = frame_times(track, fps, np.arange(first, last + 1) + 0.5)  # (L + 1,)
     energy = np.interp(times, boundaries, cumulative)
     total = energy[-1] - energy[0]
     steps = last - first
