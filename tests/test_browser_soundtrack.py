@@ -1,11 +1,15 @@
 """The Soundtrack panel in a real browser (Playwright + Debian's chromium), as a person uses it.
 
 A click track (120 BPM, from 0.52 s) is uploaded into the panel: the tempo shows, the timeline
-draws its waveform with a beat line at each click; Keyframes on beats (every 4) moves the rows
+draws its waveform with a beat line at each click, which move when frame 0 plays later in the
+track; Keyframes on beats (every 4) moves the rows
 to the clicks' frames, Fit to audio puts the last one at the track's end; with the timing
 "follow the music", Create video makes an mp4 with an H.264 and an AAC stream of the same length
-that the page's player plays with sound. The screenshot docs/soundtrack.png (README) is taken here.
+that the page's player plays with sound. A file that is not audio is refused by name, and the
+panel takes an upload again. The screenshot docs/soundtrack.png (README) is taken here.
 """
+
+import re
 
 import pytest
 from browser import RENDER_TIMEOUT_MS, needs_chromium
@@ -33,6 +37,15 @@ def test_upload_a_track_see_its_beats_place_keyframes_and_play_the_video_with_so
     positions = [float(beats.nth(i).get_attribute("x1")) for i in range(3)]
     assert [round(p) for p in positions] == CLICK_FRAMES[:3]
     assert page.locator("#timeline .tl-audio .tl-peaks rect").count() == 17
+    start = page.locator("#audio-start input")  # frame 0 half a second into the track: the beats 4 frames earlier
+    start.fill("0.5")
+    start.blur()
+    expect(page.locator("#soundtrack-info")).to_contain_text("frame 0 plays at 0.5 s")
+    expect(beats.first).to_have_attribute("x1", re.compile(r"^0\.\d+$"))
+    start.fill("0")
+    start.blur()
+    expect(page.locator("#soundtrack-info")).to_contain_text("frame 0 plays at 0 s")
+    expect(beats).to_have_count(3)
 
     page.locator("#on-beats").click()
     expect(frame_value(page, 1)).to_have_value(str(CLICK_FRAMES[0]))
@@ -64,6 +77,16 @@ def test_upload_a_track_see_its_beats_place_keyframes_and_play_the_video_with_so
     page.wait_for_function(
         "v => v.currentTime > 0.5 && v.webkitAudioDecodedByteCount > 0", arg=player.element_handle(), timeout=30_000
     )
+
+    # A file that is not audio, after removing the track: refused by name; the panel takes uploads again.
+    page.locator("#soundtrack button[aria-label='Clear']").click()
+    expect(page.locator("#soundtrack-info")).to_contain_text("No soundtrack")
+    bad = tmp_path / "notes.wav"
+    bad.write_text("not a sound " * 100)
+    page.locator("#soundtrack input[type=file]").set_input_files(str(bad))
+    expect(page.get_by_text("soundtrack 'notes.wav': not an audio file we can read")).to_be_visible()
+    expect(page.locator("#soundtrack input[type=file]")).to_have_count(1)
+    expect(page.locator("#timeline .sdvc-cell")).to_have_count(21)  # the project as it was
 
 
 def _panel_clip(page: Page) -> dict:

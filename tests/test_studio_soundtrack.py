@@ -82,6 +82,23 @@ def test_timing_follows_the_music_and_removing_the_track_makes_it_even_again(ctx
     assert "timing" in silent_but_timed.field_error and silent_but_timed.view is None
 
 
+def test_moving_where_frame_0_plays_shifts_the_beats_and_says_so(ctx, with_track):  # noqa: F811
+    form, update = with_track
+    later = handlers.move_start(ctx, replace(form, audio={**form.audio, "start": 0.5}))
+    assert "frame 0 plays at 0.5 s" in later.soundtrack_info and later.soundtrack is None  # the player plays on
+    beats = later.view.payload["lanes"]["audio"]["beats"]
+    assert [round(b) for b in beats] == [f - 4 for f in CLICK_FRAMES if 0 <= f - 4 <= ROWS[-1]["frame"]]
+    assert later.session["project"]["audio"]["start"] == 0.5
+    past_the_end = handlers.move_start(ctx, replace(form, audio={**form.audio, "start": SECONDS + 1}))
+    assert "start" in past_the_end.field_error and past_the_end.view is None and past_the_end.soundtrack_info is None
+
+
+def test_after_a_refused_upload_the_player_holds_the_kept_track_again(ctx, with_track, session):  # noqa: F811
+    form, update = with_track
+    assert soundtrack.show_kept_track(ctx, form).soundtrack == update.soundtrack
+    assert soundtrack.show_kept_track(ctx, Form(SETTINGS, ROWS, session)).soundtrack.player is None
+
+
 @pytest.mark.parametrize(
     ("write", "message"),
     [
@@ -99,7 +116,9 @@ def test_a_bad_track_is_refused_naming_it_and_nothing_changes(ctx, session, tmp_
 
 def test_a_saved_project_carries_its_track_and_opening_or_reloading_shows_it(ctx, with_track):  # noqa: F811
     form, update = with_track
-    saved = Path(handlers.save_project(form).project_file)
+    save = handlers.save_project(form)
+    assert save.status == "Project saved with its soundtrack: download the .zip below."
+    saved = Path(save.project_file)
     names = zipfile.ZipFile(saved).namelist()
     assert saved.suffix == ".zip" and any(n.endswith(".wav") for n in names)
     other = {"id": "0" * 32, "project": None}

@@ -31,7 +31,7 @@ from .drafts import as_final, draft_notice, render_steps
 from .errors import field_error_html, user_errors
 from .form import Form, checked_session, session_value, settings_of, starter_project
 from .gpu import gpu, gpu_for, render_seconds
-from .soundtrack import soundtrack_view
+from .soundtrack import soundtrack_info, soundtrack_view
 from .timeline_view import build_view
 from .update import StudioUpdate, keyframe_gallery
 
@@ -99,6 +99,12 @@ def refresh(ctx: AppContext, form: Form) -> StudioUpdate:
         session=form.saved(project),
         field_error="",
     )
+
+
+def move_start(ctx: AppContext, form: Form) -> StudioUpdate:
+    """Where frame 0 plays in the track was edited: redraw as any edit, and the panel's summary."""
+    update = refresh(ctx, form)
+    return update if update.view is None else replace(update, soundtrack_info=soundtrack_info(form.project()))
 
 
 def edit_rows(ctx: AppContext, form: Form, rows: list[dict]) -> StudioUpdate:
@@ -213,12 +219,16 @@ def create_video(ctx: AppContext, form: Form, progress: gr.Progress) -> StudioUp
 
 @user_errors
 def save_project(form: Form) -> StudioUpdate:
-    """The project to download: a bundle (.zip) with its pictures when it names any, else its JSON."""
+    """The project to download: a bundle (.zip) with its pictures and soundtrack when it names any, else its JSON."""
     project = form.project()
     folder = request_dir()
-    if project_files(project):
+    if files := project_files(project):
         path = write_bundle(project, folder / "project.zip")
-        return StudioUpdate(project_file=str(path), status="Project saved with its pictures: download the .zip below.")
+        fields = {where[0] for where, _ in files}  # "keyframes" (pictures), "audio"
+        carried = " and ".join(
+            what for field, what in (("keyframes", "its pictures"), ("audio", "its soundtrack")) if field in fields
+        )
+        return StudioUpdate(project_file=str(path), status=f"Project saved with {carried}: download the .zip below.")
     path = folder / "project.json"
     path.write_text(json.dumps(project.to_json(), indent=2))
     return StudioUpdate(project_file=str(path), status="Project saved: download it below.")

@@ -174,6 +174,8 @@ class Page:
             out[self.soundtrack.player] = update.soundtrack.player
             out[self.soundtrack.start] = update.soundtrack.start
             out[self.soundtrack.info] = update.soundtrack.info
+        if update.soundtrack_info is not None:
+            out[self.soundtrack.info] = update.soundtrack_info
         return out
 
 

@@ -50,7 +50,13 @@ def soundtrack_panel() -> tuple[SoundtrackPanel, gr.Dropdown]:
             )
             with gr.Column(scale=2):
                 info = gr.Markdown(soundtrack_info(None), elem_id="soundtrack-info")
-                start = gr.Number(0, label="Frame 0 plays at (s)", info="seconds into the track", elem_id="audio-start")
+                start = gr.Number(
+                    0,
+                    label="Frame 0 plays at (s)",
+                    info="seconds into the track",
+                    interactive=True,  # its event is in the rows' render: gradio would infer it disabled
+                    elem_id="audio-start",
+                )
                 timing = gr.Dropdown(
                     TIMINGS,
                     value="even",
@@ -102,6 +108,15 @@ def set_soundtrack(ctx: AppContext, form: Form, upload: str | None) -> StudioUpd
     with_track = replace(form, audio={"path": source, "start": start})
     project = with_track.project()
     return _shown(ctx, with_track, project, f"Soundtrack added: {soundtrack_info(project)}.")
+
+
+def show_kept_track(ctx: AppContext, form: Form) -> StudioUpdate:
+    """After a refused upload: the player holds the project's own track again (or none), not the refused file."""
+    try:
+        project = form.project()
+    except InputError:  # the page has another error to fix first; its message is already shown
+        return StudioUpdate()
+    return StudioUpdate(soundtrack=soundtrack_view(project))
 
 
 @user_errors
@@ -162,7 +177,8 @@ def soundtrack_events(on: "Events", inputs: set) -> None:
     def upload(data: dict) -> dict:
         return on.page.apply(set_soundtrack(on.ctx, on.form(data), data[panel.player]))
 
-    panel.player.upload(upload, **{**quick, "inputs": inputs | {panel.player}})
+    uploaded = panel.player.upload(upload, **{**quick, "inputs": inputs | {panel.player}})
+    uploaded.failure(on.quick(show_kept_track), **quick)
     panel.player.clear(on.quick(drop_soundtrack), **quick)
     panel.on_beats.click(on.quick(keyframes_on_beats), **quick)
     panel.snap.click(on.quick(snap_keyframes), **quick)
