@@ -59,6 +59,19 @@ def cost_of(timing: Timing, device: str) -> float:
     return timing.cpu_seconds if device == "cpu" else timing.seconds
 
 
+def set_torch_threads(args: argparse.Namespace) -> None:
+    """1 torch thread on the CPU unless --threads says otherwise, as measure.run."""
+    import torch
+
+    threads = args.threads if args.threads is not None else (1 if args.device == "cpu" else 0)
+    if threads:
+        torch.set_num_threads(threads)
+
+
+def goals_line(goals: dict[str, bool]) -> str:
+    return "Goals: " + "; ".join(f"{goal}: {'met' if ok else 'NOT met'}" for goal, ok in goals.items())
+
+
 def per_frame(
     settings: RenderSettings, store: FrameStore, backend: LocalBackend, device: str, draft, frames: int = MID_FRAMES
 ) -> dict:
@@ -160,11 +173,7 @@ def real_size(device: str) -> dict:
 
 
 def run_drafts(args: argparse.Namespace) -> dict:
-    import torch
-
-    threads = args.threads if args.threads is not None else (1 if args.device == "cpu" else 0)  # as measure.run
-    if threads:
-        torch.set_num_threads(threads)
+    set_torch_threads(args)
     result = {"device": args.device, "mid_size": mid_size(args.device), "real_size": real_size(args.device)}
     result["goals"] = {
         "draft <= 0.35x final at 512² (real size)": result["real_size"]["draft_vs_final"] <= 0.35,
@@ -195,6 +204,6 @@ def drafts_table(r: dict) -> str:
         f"draft without a tiny decoder {real['draft_without_tiny_decoder']:.2f} "
         f"({real['draft_without_tiny_decoder_vs_final']:.2f}x)   full VAE share of a final {real['vae_share_of_final']:.0%}",
         f"    parts: {real['parts']}",
-        "Goals: " + "; ".join(f"{goal}: {'met' if ok else 'NOT met'}" for goal, ok in r["goals"].items()),
+        goals_line(r["goals"]),
     ]
     return "\n".join(lines)

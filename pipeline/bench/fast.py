@@ -26,7 +26,7 @@ from ..backends import LocalBackend
 from ..frame_store import FrameStore
 from ..project import RenderSettings
 from ..timeline import plan_timeline
-from .drafts import cost_of, per_frame
+from .drafts import cost_of, goals_line, per_frame, set_torch_threads
 from .models import SIZES, model_name
 from .runs import make_project, median, sync, timed
 
@@ -118,11 +118,7 @@ def channels_last(size_name: str, device: str) -> dict:
 
 
 def run_fast(args: argparse.Namespace) -> dict:
-    import torch
-
-    threads = args.threads if args.threads is not None else (1 if args.device == "cpu" else 0)  # as measure.run
-    if threads:
-        torch.set_num_threads(threads)
+    set_torch_threads(args)
     result = {
         "device": args.device,
         "fast_mode": fast_vs_exact(args.size, args.device),
@@ -145,6 +141,6 @@ def fast_table(r: dict) -> str:
         f"channels_last UNet and VAE, {last['model']} model at {last['side']}², {last['steps']} steps, one frame:",
         f"    contiguous {last['contiguous']:.3f}   channels_last {last['channels_last']:.3f} "
         f"({last['channels_last_vs_contiguous']:.2f}x)   max pixel diff {last['max_pixel_diff']}",
-        "Goals: " + "; ".join(f"{goal}: {'met' if ok else 'NOT met'}" for goal, ok in r["goals"].items()),
+        goals_line(r["goals"]),
     ]
     return "\n".join(lines)
