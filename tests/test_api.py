@@ -40,7 +40,7 @@ def test_api_page_lists_the_endpoints_with_their_parameters(client):
         "/interpolate": ["start", "end", "frames"],
         "/candidates": ["prompt", "negative_prompt", "style", "seed", "count", "steps", "guidance", "width", "height"],
         "/encode_image": ["image", "prompt", "negative_prompt", "style", "steps", "guidance", "width", "height"],
-        "/render_project": ["project", "draft"],
+        "/render_project": ["project", "draft", "fast"],
         "/analyze_audio": ["audio"],
         "/frame": ["project", "index"],
         "/encode": ["prompt", "negative_prompt", "style", "seed", "steps", "guidance", "width", "height", "scheduler"],
@@ -103,6 +103,17 @@ def test_render_project_returns_a_video_and_stats(client, tmp_path):
     video_again, stats_again = client.predict(project=handle_file(str(path)), api_name="/render_project")
     assert (stats_again["rendered"], stats_again["reused"]) == (0, 6)
     assert video_frame_count(video_again) == 6
+
+
+def test_render_project_in_fast_mode_renders_its_own_frames_once(client):
+    project = json.dumps(
+        {"model": "demo", **SETTINGS, "steps": 8, "fps": 4, "keyframes": [{"frame": 0, **FOX}, {"frame": 3, **CITY}]}
+    )
+    exact = client.predict(project=project, api_name="/render_project")[1]
+    fast_video, fast = client.predict(project=project, fast=True, api_name="/render_project")
+    assert (exact["frames_total"], fast["rendered"], fast["reused"]) == (4, 4, 0)  # fast frames have their own keys
+    assert video_frame_count(fast_video) == 4
+    assert client.predict(project=project, fast=True, api_name="/render_project")[1]["rendered"] == 0
 
 
 def api_error(client, api_name: str, **kwargs) -> str:
