@@ -83,7 +83,7 @@ def test_timing_follows_the_music_and_removing_the_track_makes_it_even_again(ctx
 
 
 def test_moving_where_frame_0_plays_shifts_the_beats_and_says_so(ctx, with_track):  # noqa: F811
-    form, update = with_track
+    form, _ = with_track
     later = handlers.move_start(ctx, replace(form, audio={**form.audio, "start": 0.5}))
     assert "frame 0 plays at 0.5 s" in later.soundtrack_info and later.soundtrack is None  # the player plays on
     beats = later.view.payload["lanes"]["audio"]["beats"]
