@@ -104,7 +104,9 @@ def path_like_upload(api: Api) -> str:
 
 def path_never_uploaded(api: Api) -> str:
     """A file path on the server that no one uploaded: Gradio refuses it before the app sees it."""
-    return api.raw_error("/render_project", [{"path": "/etc/hostname", "meta": {"_type": "gradio.FileData"}}, False])
+    return api.raw_error(
+        "/render_project", [{"path": "/etc/hostname", "meta": {"_type": "gradio.FileData"}}, False, False]
+    )
 
 
 def upload_over_the_limit(api: Api) -> str:
@@ -157,7 +159,7 @@ CASES = {
     "project file of 2 MiB": Bad(render_file("big project"), "project must be at most 1 MiB (SDVC_MAX_PROJECT_BYTES), got 2 MiB", BIG, "must be at most 1 MiB (SDVC_MAX_PROJECT_BYTES), got 2 MiB"),
     "project a list": Bad(render(b"[]"), "a project must be a JSON object, got list", b"[]"),
     "width as text": Bad(render(project(width="64")), "width must be an integer, got '64'", project(width="64")),
-    "unknown field": Bad(render(project(evil=1)), "evil is not a known field (known: audio, easing, fps", project(evil=1)),
+    "unknown field": Bad(render(project(evil=1)), "evil is not a known field (known: audio, easing, fast, fps", project(evil=1)),
     "frames out of order": Bad(
         render(OUT_OF_ORDER),
         "keyframe 3 frame must be greater than 8, got 4",
