@@ -24,6 +24,8 @@ from typing import Any
 
 import torch
 
+from .models import with_components
+
 REUSE_INTERVAL = 3  # a full step every 3 steps, shallow ones between
 
 
@@ -79,47 +81,25 @@ class FeatureReuseUNet:
 
     def _deep_features(self, sample: torch.Tensor, context: dict) -> torch.Tensor:
         """The UNet's forward from conv_in's output to the input of the last up block's last layer."""
-        unet = self.unet
+        unet, emb = self.unet, context["emb"]
         odd_size = any(side % 2**unet.num_upsamplers for side in sample.shape[-2:])  # upsample to the skips' size
         skips = (sample,)
         for block in unet.down_blocks:
-            if getattr(block, "has_cross_attention", False):
-                sample, more = block(
-                    hidden_states=sample,
-                    temb=context["emb"],
-                    encoder_hidden_states=context["text"],
-                    cross_attention_kwargs=context["attention"],
-                )
-            else:
-                sample, more = block(hidden_states=sample, temb=context["emb"])
+            sample, more = block(hidden_states=sample, temb=emb, **_text_inputs(block, context))
             skips += more
         if unet.mid_block is not None:
-            if getattr(unet.mid_block, "has_cross_attention", False):
-                sample = unet.mid_block(
-                    sample,
-                    context["emb"],
-                    encoder_hidden_states=context["text"],
-                    cross_attention_kwargs=context["attention"],
-                )
-            else:
-                sample = unet.mid_block(sample, context["emb"])
+            sample = unet.mid_block(sample, emb, **_text_inputs(unet.mid_block, context))
         for block in unet.up_blocks[:-1]:
             layers = len(block.resnets)
             skips, taken = skips[:-layers], skips[-layers:]
             size = skips[-1].shape[2:] if odd_size else None
-            if getattr(block, "has_cross_attention", False):
-                sample = block(
-                    hidden_states=sample,
-                    temb=context["emb"],
-                    res_hidden_states_tuple=taken,
-                    encoder_hidden_states=context["text"],
-                    cross_attention_kwargs=context["attention"],
-                    upsample_size=size,
-                )
-            else:
-                sample = block(
-                    hidden_states=sample, temb=context["emb"], res_hidden_states_tuple=taken, upsample_size=size
-                )
+            sample = block(
+                hidden_states=sample,
+                temb=emb,
+                res_hidden_states_tuple=taken,
+                upsample_size=size,
+                **_text_inputs(block, context),
+            )
         last = unet.up_blocks[-1]
         for layer in range(len(last.resnets) - 1):  # every layer but the last, whose skip is conv_in's output
             sample = self._up_layer(last, layer, torch.cat([sample, skips[-1 - layer]], dim=1), context)
@@ -130,17 +110,17 @@ class FeatureReuseUNet:
         """One layer of an up block (a resnet, and its cross-attention when it has one) on the joined input."""
         sample = block.resnets[layer](sample, context["emb"])
         if getattr(block, "attentions", None):
-            sample = block.attentions[layer](
-                sample,
-                encoder_hidden_states=context["text"],
-                cross_attention_kwargs=context["attention"],
-                return_dict=False,
-            )[0]
+            sample = block.attentions[layer](sample, **_text_inputs(block, context), return_dict=False)[0]
         return sample
+
+
+def _text_inputs(block, context: dict) -> dict:
+    """What a block with cross-attention takes of the text (nothing for one without)."""
+    if not getattr(block, "has_cross_attention", False):
+        return {}
+    return {"encoder_hidden_states": context["text"], "cross_attention_kwargs": context["attention"]}
 
 
 def fast_pipeline(pipe, interval: int = REUSE_INTERVAL):
     """A pipeline for one call sharing pipe's weights, its UNet reusing deep features (never pipe itself changed)."""
-    from .models import with_components
-
     return with_components(pipe, unet=FeatureReuseUNet(pipe.unet, interval))

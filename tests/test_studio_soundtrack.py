@@ -84,12 +84,12 @@ def test_timing_follows_the_music_and_removing_the_track_makes_it_even_again(ctx
 
 def test_moving_where_frame_0_plays_shifts_the_beats_and_says_so(ctx, with_track):  # noqa: F811
     form, _ = with_track
-    later = handlers.move_start(ctx, replace(form, audio={**form.audio, "start": 0.5}))
+    later = handlers.refresh(ctx, replace(form, audio={**form.audio, "start": 0.5}))
     assert "frame 0 plays at 0.5 s" in later.soundtrack_info and later.soundtrack is None  # the player plays on
     beats = later.view.payload["lanes"]["audio"]["beats"]
     assert [round(b) for b in beats] == [f - 4 for f in CLICK_FRAMES if 0 <= f - 4 <= ROWS[-1]["frame"]]
     assert later.session["project"]["audio"]["start"] == 0.5
-    past_the_end = handlers.move_start(ctx, replace(form, audio={**form.audio, "start": SECONDS + 1}))
+    past_the_end = handlers.refresh(ctx, replace(form, audio={**form.audio, "start": SECONDS + 1}))
     assert "start" in past_the_end.field_error and past_the_end.view is None and past_the_end.soundtrack_info is None
 
 

@@ -98,13 +98,8 @@ def refresh(ctx: AppContext, form: Form) -> StudioUpdate:
         gallery=keyframe_gallery(ctx.store, project, form.sid),
         session=form.saved(project),
         field_error="",
+        soundtrack_info=soundtrack_info(project),  # says where frame 0 plays, once that is edited
     )
-
-
-def move_start(ctx: AppContext, form: Form) -> StudioUpdate:
-    """Where frame 0 plays in the track was edited: redraw as any edit, and the panel's summary."""
-    update = refresh(ctx, form)
-    return update if update.view is None else replace(update, soundtrack_info=soundtrack_info(form.project()))
 
 
 def edit_rows(ctx: AppContext, form: Form, rows: list[dict]) -> StudioUpdate:

@@ -73,16 +73,17 @@ def _attach(on: Events, fields: list[Fields], inputs: set) -> None:
     edits = [c.blur for c in typed] + [c.submit for c in typed] + [f["style"].input for f in fields]
     edits += [f["strength"].release for f in fields if "strength" in f]
     edits += [c.input for name, c in page.settings.items() if name != "model"] + [page.selector.input]
-    quiet = {
-        "inputs": inputs,
-        "outputs": page.outputs,
-        "api_visibility": "private",
-        "concurrency_limit": None,
-        "show_progress": "hidden",
-        "trigger_mode": "always_last",
-    }
-    gr.on(edits, on.quick(handlers.refresh), **quiet)
-    page.soundtrack.start.input(on.quick(handlers.move_start), **quiet)  # its summary says where frame 0 plays
+    edits += [page.soundtrack.start.input]
+    gr.on(
+        edits,
+        on.quick(handlers.refresh),
+        inputs=inputs,
+        outputs=page.outputs,
+        api_visibility="private",
+        concurrency_limit=None,
+        show_progress="hidden",
+        trigger_mode="always_last",
+    )
 
     # 3. The actions, one at a time on the GPU; candidates and pictures of a row.
     action = {"inputs": inputs, "outputs": page.outputs, "api_visibility": "private", "show_progress_on": [page.status]}

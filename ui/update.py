@@ -48,7 +48,7 @@ class StudioUpdate:
     candidates: CandidatesView | None = None
     field_error: str | None = None  # HTML under the rows ("" clears it): what a quiet check found wrong
     soundtrack: SoundtrackView | None = None
-    soundtrack_info: str | None = None  # the panel's summary alone, the player left playing (start edited)
+    soundtrack_info: str | None = None  # the panel's summary alone, the player left playing (after an edit)
 
 
 def keyframe_gallery(store: FrameStore, project: Project, project_id: str | None = None) -> list[tuple[str, str]]:
