@@ -133,6 +133,14 @@ def test_a_long_timeline_fits_zooms_and_clicks(page: Page, tmp_path):
     assert page.evaluate(overflow) <= 0  # fits the width: no page overflow
     last = page.locator("#timeline [data-keyframe='1439']")
     assert last.bounding_box()["x"] < 1400  # the last keyframe is on screen
+    # Cells narrower than a pixel stay under their markers and fill the strip to its end.
+    for frame in (720, 1439):
+        under = page.locator(f"#timeline [data-frame='{frame}']").bounding_box()
+        mark = page.locator(f"#timeline [data-keyframe='{frame}']").bounding_box()
+        assert abs((under["x"] + under["width"] / 2) - (mark["x"] + mark["width"] / 2)) < 1
+    strip = page.locator("#timeline .sdvc-strip").bounding_box()
+    end = page.locator("#timeline [data-frame='1439']").bounding_box()
+    assert abs((strip["x"] + strip["width"]) - (end["x"] + end["width"])) < 1
     # Zoom to single cells: each frame a box of its own, one clickable.
     page.locator("#timeline .tl-zoom").fill("100")
     cell = page.locator("#timeline [data-frame='700']")

@@ -72,7 +72,7 @@ function drawCells() {
   const cells = [];
   for (let i = 0; i < view.frames; i++) {
     const name = NAMES[view.states[i]] || "missing";
-    cells.push(`<div class="sdvc-cell sdvc-${name}${dim[i] ? " sdvc-dim" : ""}" data-frame="${i}" data-state="${name}" title="frame ${i}: ${name}"></div>`);
+    cells.push(`<div class="sdvc-cell sdvc-${name}${dim[i] ? " sdvc-dim" : ""}" style="--i:${i}" data-frame="${i}" data-state="${name}" title="frame ${i}: ${name}"></div>`);
   }
   strip.innerHTML = cells.join("");
 }
@@ -167,6 +167,13 @@ function frameAt(clientX) {
   return Math.floor((clientX - track.getBoundingClientRect().left) / cell);
 }
 
+// The frame under the pointer on the strip (null off it): by position, as the ruler and markers are
+// placed, so a cell narrower than a pixel at Fit gives the frame the pointer is over, not a neighbour.
+function cellFrame(e) {
+  if (!e.target.closest("[data-frame]")) return null;
+  return Math.min(Math.max(frameAt(e.clientX), 0), view.frames - 1);
+}
+
 function pick(frame) {
   if (frame < 0 || frame >= view.frames) return;
   stop();
@@ -236,13 +243,12 @@ root.addEventListener("click", (e) => {
     }
     return;
   }
-  const cellBox = e.target.closest("[data-frame]");
-  if (cellBox && !e.target.closest("[data-keyframe]")) pick(Number(cellBox.dataset.frame));
+  const frame = cellFrame(e);
+  if (frame !== null && !e.target.closest("[data-keyframe]")) pick(frame);
 });
 root.addEventListener("dblclick", (e) => {
-  const cellBox = e.target.closest("[data-frame]");
-  if (!cellBox) return;
-  const frame = Number(cellBox.dataset.frame);
+  const frame = cellFrame(e);
+  if (frame === null) return;
   if (!view.keyframes.some((k) => k.frame === frame)) trigger("add_keyframe", {frame});
 });
 zoomRange.addEventListener("input", () => {
